@@ -1,0 +1,59 @@
+"""The exceptions graphkit raises.
+
+Every error graphkit raises on purpose derives from :class:`GraphkitError`, so
+callers can catch the whole family with one ``except`` clause. Problems with a
+whole file or column (it is not parquet, a column is missing or has the wrong
+type) raise :class:`SourceError`; a video whose tree breaks an invariant raises
+:class:`InvariantError`, which names the video, the node and the broken rule.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GraphkitError", "SourceError", "SchemaError", "InvariantError"]
+
+
+class GraphkitError(Exception):
+    """Base class of every error raised by graphkit."""
+
+
+class SourceError(GraphkitError):
+    """A source (file, directory, glob, dataset) cannot be read at all.
+
+    Args:
+        source (str): The path or description of the source.
+        message (str): What is wrong with it.
+    """
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        self.message = message
+        super().__init__(f"{source}: {message}")
+
+
+class SchemaError(SourceError):
+    """A source lacks a required column or a column has the wrong type."""
+
+
+class InvariantError(GraphkitError, ValueError):
+    """A video's tree breaks one of the Action100M invariants.
+
+    Args:
+        video_uid (str or None): The video that breaks the rule.
+        node_id (str or None): The first offending node, when the rule is about
+            a node (``None`` for video-level rules such as an empty tree).
+        rule (str): The broken rule, one of
+            :data:`graphkit.validation.RULES`.
+        message (str): A human-readable explanation.
+    """
+
+    def __init__(
+        self, video_uid: str | None, node_id: str | None, rule: str, message: str
+    ) -> None:
+        self.video_uid = video_uid
+        self.node_id = node_id
+        self.rule = rule
+        self.message = message
+        where = f"video {video_uid!r}"
+        if node_id is not None:
+            where += f", node {node_id!r}"
+        super().__init__(f"{where}: {rule}: {message}")

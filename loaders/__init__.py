@@ -1,0 +1,1 @@
+"""Sources and sinks for graphkit: readers, PyG datasets, Neo4j."""
