@@ -250,7 +250,7 @@ def find_violations(
     mismatch = has_parent & level_ok & (level != level[safe_parent] + 1)
     if mismatch.any() or not level_valid.all():
         # Consistent levels rule out cycles, so only a mismatch needs the search.
-        first.nodes("cycle", _in_cycle(safe_parent, is_root))
+        first.nodes("cycle", _in_cycle(safe_parent))
 
     finite = np.isfinite(start) & np.isfinite(end)
     first.nodes("non_finite_time", time_valid & ~finite)
@@ -284,8 +284,7 @@ def _valid(array: pa.Array) -> np.ndarray:
 
 def _duplicated(array: pa.Array) -> np.ndarray:
     encoded = array.dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False)
-    codes = np.where(_valid(array), codes, -1)
+    codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
     counts = np.bincount(codes[codes >= 0], minlength=len(encoded.dictionary))
     return (codes >= 0) & (counts[np.maximum(codes, 0)] > 1) & (_rank_of_code(codes) > 0)
 
@@ -309,7 +308,7 @@ def _rank_within(video_index: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return rank
 
 
-def _in_cycle(safe_parent: np.ndarray, is_root: np.ndarray) -> np.ndarray:
+def _in_cycle(safe_parent: np.ndarray) -> np.ndarray:
     """Nodes whose parent chain never reaches a root (pointer jumping)."""
     ancestor = safe_parent.copy()
     for _ in range(max(1, int(np.ceil(np.log2(max(len(ancestor), 2)))) + 1)):
@@ -317,8 +316,9 @@ def _in_cycle(safe_parent: np.ndarray, is_root: np.ndarray) -> np.ndarray:
         if np.array_equal(jumped, ancestor):
             break
         ancestor = jumped
-    stuck = ancestor == np.arange(len(ancestor))  # chains ending at a node without parent
-    return ~is_root[ancestor] & ~stuck
+    # A chain that ends ends at a node without parent (the root, or one whose
+    # parent is missing); inside a cycle every node has a parent.
+    return safe_parent[ancestor] != ancestor
 
 
 def _duplicate_ids(video_index: np.ndarray, id_code: np.ndarray) -> np.ndarray:

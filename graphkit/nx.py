@@ -1,0 +1,204 @@
+"""networkx views of a :class:`~graphkit.tree.TreeBatch`, and back.
+
+The graph is a :class:`networkx.MultiDiGraph` whose nodes are keyed by id:
+``video_uid`` for a video, ``node_id`` for a segment. Every node has a
+``type`` attribute (``"Video"`` or ``"Segment"``, the Neo4j labels of
+:mod:`graphkit.schema`) and the type's properties. Every edge is keyed by its
+relationship type and carries it as ``type`` too, because two edge types can
+join the same pair of nodes (two consecutive leaves of one level are linked by
+both ``NEXT`` and ``NEXT_LEAF``).
+
+:func:`from_networkx` reverses :func:`to_networkx` exactly: the same videos,
+nodes, parents, times and text, so ``from_networkx(to_networkx(trees))``
+equals ``trees`` array for array.
+
+Examples:
+    >>> from graphkit.tree import TreeBatch, _example_rows
+    >>> graph = to_networkx(TreeBatch.from_arrow(_example_rows(1)))
+    >>> graph.number_of_nodes(), graph.number_of_edges()
+    (4, 5)
+    >>> sorted(k for _, _, k in graph.edges(keys=True))
+    ['HAS_ROOT', 'NEXT', 'NEXT_LEAF', 'PARENT_OF', 'PARENT_OF']
+    >>> graph.nodes["vid00000000-a"]["is_leaf"]
+    True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from graphkit import schema
+from graphkit.errors import GraphkitError
+from graphkit.tree import TreeBatch
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["to_networkx", "from_networkx"]
+
+_METADATA_SCALARS = ("title", "description", "view_count", "like_count", "duration", "upload_date")
+
+
+def to_networkx(trees: TreeBatch, videos: list[int] | None = None) -> nx.MultiDiGraph:
+    """Videos of a batch as one typed ``MultiDiGraph`` (a disjoint union of trees).
+
+    Args:
+        trees (TreeBatch): The videos.
+        videos (list[int], optional): Positions of the videos to include; all
+            by default. (default: :obj:`None`)
+
+    Returns:
+        networkx.MultiDiGraph: Typed nodes and edges, keyed as described above.
+
+    Raises:
+        GraphkitError: If a ``video_uid`` equals a ``node_id``, so the two
+            nodes would share a key.
+    """
+    import networkx as nx
+
+    if videos is not None:
+        trees = trees.select(list(videos))
+    graph = nx.MultiDiGraph()
+    uids = trees.video_uid.to_pylist()
+    ids = trees.node_id.to_pylist()
+    clash = set(uids) & set(ids)
+    if clash:
+        raise GraphkitError(f"video_uid {sorted(clash)[0]!r} is also a node_id; node keys would clash")
+
+    graph.add_nodes_from(zip(uids, _video_properties(trees)))
+    graph.add_nodes_from(zip(ids, _segment_properties(trees, uids)))
+    for spec in schema.EDGE_TYPES:
+        edges = trees.edges(spec)
+        sources = uids if spec.source is schema.VIDEO else ids
+        names = list(edges.attrs)
+        columns = [edges.attrs[name].tolist() for name in names]
+        rows = zip(edges.source.tolist(), edges.target.tolist(), *columns)
+        graph.add_edges_from(
+            (sources[s], ids[t], spec.name, {"type": spec.name, **dict(zip(names, values))})
+            for s, t, *values in rows
+        )
+    return graph
+
+
+def _video_properties(trees: TreeBatch) -> list[dict]:
+    rows = [{"type": schema.VIDEO.label, "video_uid": uid} for uid in trees.video_uid.to_pylist()]
+    if trees.metadata is None:
+        return rows
+    for row, meta in zip(rows, trees.metadata.to_pylist()):
+        meta = meta or {}
+        row.update({name: meta.get(name) for name in _METADATA_SCALARS})
+        transcript = meta.get("transcript")
+        row["transcript_time"] = None if transcript is None else [t["time"] for t in transcript]
+        row["transcript_text"] = None if transcript is None else [t["text"] for t in transcript]
+    return rows
+
+
+def _segment_properties(trees: TreeBatch, uids: list[str]) -> list[dict]:
+    columns: dict[str, list] = {
+        "video_uid": np.asarray(uids, dtype=object)[trees.video_index].tolist() if uids else [],
+        "level": trees.level.tolist(),
+        "start": trees.start.tolist(),
+        "end": trees.end.tolist(),
+        "duration": trees.duration.tolist(),
+        "is_leaf": trees.is_leaf.tolist(),
+    }
+    for name in schema.SEGMENT.property_names:
+        if name in trees.text:
+            columns[name] = trees.text[name].to_pylist()
+    names = list(columns)
+    return [
+        {"type": schema.SEGMENT.label, **dict(zip(names, values))}
+        for values in zip(*columns.values())
+    ]
+
+
+def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
+    """Rebuild a :class:`TreeBatch` from a graph made by :func:`to_networkx`.
+
+    Videos come in the graph's node order; each video's segments in the
+    graph's node order too, so a round trip keeps the source order.
+
+    Args:
+        graph (networkx.MultiDiGraph): A typed graph in graphkit's layout.
+
+    Returns:
+        TreeBatch: The videos, validated as on reading.
+
+    Raises:
+        GraphkitError: If a node lacks its ``type`` or a segment its
+            ``video_uid``, or a video is missing.
+        InvariantError: If the rebuilt trees break an invariant.
+    """
+    parent_of: dict[str, str] = {}
+    for source, target, key in graph.edges(keys=True):
+        if key == schema.PARENT_OF.name:
+            parent_of[target] = source
+    videos: dict[str, dict] = {}
+    segments: dict[str, list[dict]] = {}
+    text_names = [n for n in schema.TEXT_PROPERTIES]
+    gpt_names = list(schema.GPT_FIELDS)
+    has_gpt = False
+    for key, attrs in graph.nodes(data=True):
+        kind = attrs.get("type")
+        if kind == schema.VIDEO.label:
+            videos[key] = attrs
+            segments.setdefault(key, [])
+        elif kind == schema.SEGMENT.label:
+            uid = attrs.get("video_uid")
+            if uid is None:
+                raise GraphkitError(f"segment {key!r} has no video_uid")
+            has_gpt = has_gpt or any(name in attrs for name in gpt_names)
+            segments.setdefault(uid, []).append(
+                {
+                    "node_id": key,
+                    "parent_id": parent_of.get(key),
+                    "level": attrs.get("level"),
+                    "start": attrs.get("start"),
+                    "end": attrs.get("end"),
+                    **{name: attrs.get(name) for name in text_names},
+                    "gpt": _gpt(attrs),
+                }
+            )
+        else:
+            raise GraphkitError(f"node {key!r} has type {kind!r}; expected 'Video' or 'Segment'")
+    missing = sorted(set(segments) - set(videos))
+    if missing:
+        raise GraphkitError(f"segments refer to video {missing[0]!r}, which is not in the graph")
+    with_metadata = any("title" in attrs for attrs in videos.values())
+    rows = [
+        {
+            "video_uid": uid,
+            "metadata": _metadata(attrs) if with_metadata else None,
+            "nodes": segments[uid],
+        }
+        for uid, attrs in videos.items()
+    ]
+    table = pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA)
+    trees = TreeBatch.from_arrow(table)
+    present = {name for name in schema.TEXT_PROPERTIES if any(name in a for _, a in graph.nodes(data=True))}
+    keep = {k: v for k, v in trees.text.items() if k in present or (has_gpt and k in gpt_names)}
+    metadata = trees.metadata if with_metadata else None
+    return TreeBatch(**{**_as_dict(trees), "text": keep, "metadata": metadata})
+
+
+def _as_dict(trees: TreeBatch) -> dict:
+    return {name: getattr(trees, name) for name in TreeBatch.__dataclass_fields__}
+
+
+def _gpt(attrs: dict) -> dict | None:
+    values = {name: attrs.get(name) for name in schema.GPT_FIELDS}
+    if all(v is None for v in values.values()):
+        return None
+    nested: dict[str, dict] = {"summary": {}, "action": {}}
+    for name, (group, leaf) in schema.GPT_FIELDS.items():
+        nested[group][leaf] = values[name]
+    return nested
+
+
+def _metadata(attrs: dict) -> dict:
+    times, texts = attrs.get("transcript_time"), attrs.get("transcript_text")
+    transcript = None if times is None else [{"time": t, "text": x} for t, x in zip(times, texts or [])]
+    return {**{name: attrs.get(name) for name in _METADATA_SCALARS}, "transcript": transcript}
