@@ -665,17 +665,25 @@ def _texts(values: pa.StructArray, names: set[str]) -> dict[str, pa.Array]:
 
 
 def _example_rows(num_videos: int) -> pa.Table:
-    """Tiny valid rows for doctests: each video a root with two leaves."""
+    """Tiny valid rows for doctests: each video a 4 s root with two leaves."""
+    gpt = {
+        "summary": {"brief": "Paper is cut.", "detailed": "A hand cuts a sheet of paper."},
+        "action": {"brief": "Cut paper", "detailed": "Cut the paper in two.", "actor": "a hand"},
+    }
     rows = []
     for v in range(num_videos):
         uid = f"vid{v:08d}"
+        node = {"plm_action": "cut paper", "plm_caption": "someone cuts paper"}
         rows.append(
             {
                 "video_uid": uid,
                 "nodes": [
-                    {"node_id": f"{uid}-r", "parent_id": None, "level": 0, "start": 0.0, "end": 4.0},
-                    {"node_id": f"{uid}-a", "parent_id": f"{uid}-r", "level": 1, "start": 0.0, "end": 1.0},
-                    {"node_id": f"{uid}-b", "parent_id": f"{uid}-r", "level": 1, "start": 1.0, "end": 4.0},
+                    {**node, "node_id": f"{uid}-r", "parent_id": None, "level": 0, "start": 0.0,
+                     "end": 4.0, "gpt": gpt},
+                    {**node, "node_id": f"{uid}-a", "parent_id": f"{uid}-r", "level": 1, "start": 0.0,
+                     "end": 1.0, "llama3_caption": "scissors"},
+                    {**node, "node_id": f"{uid}-b", "parent_id": f"{uid}-r", "level": 1, "start": 1.0,
+                     "end": 4.0, "llama3_caption": "paper"},
                 ],
             }
         )

@@ -1,0 +1,134 @@
+"""The segment-classification task: features, labels and splits of a tree batch.
+
+A :class:`NodeTask` says what a model sees and what it predicts: node features
+built by :mod:`graphkit.features` from the captions and the tree's timing
+(never from ``gpt`` text, which the targets come from), a label of each
+segment from its ``gpt.action`` annotation (:mod:`graphkit.labels`), and a
+video-level train/valid/test split from a hash of ``video_uid``
+(:mod:`graphkit.splits`). :meth:`NodeTask.arrays` returns them as plain numpy
+arrays in node order, ready for :func:`graphkit.pyg.to_hetero_batch`.
+
+Examples:
+    >>> from graphkit.tree import TreeBatch, _example_rows
+    >>> trees = TreeBatch.from_arrow(_example_rows(2))
+    >>> task = NodeTask(features=FeatureConfig(dim=16))
+    >>> vocabulary = task.fit_vocabulary([trees])
+    >>> arrays = task.arrays(trees, vocabulary)
+    >>> vocabulary.classes
+    ('cut', '<other>')
+    >>> arrays["x"].shape, arrays["y"].tolist()
+    ((6, 21), [0, -1, -1, 0, -1, -1])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from graphkit import schema
+from graphkit.features import TEMPORAL_COLUMNS, FeatureConfig, node_features
+from graphkit.labels import LABEL_KINDS, LabelVocabulary
+from graphkit.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_of
+from graphkit.tree import TreeBatch
+
+__all__ = ["NodeTask", "LABEL_SOURCE"]
+
+#: The Segment property each label kind is read from.
+LABEL_SOURCE: dict[str, str] = {"verb": "action_brief", "brief": "action_brief", "actor": "actor"}
+
+
+@dataclass(frozen=True)
+class NodeTask:
+    """Predict each segment's action label from captions and tree context.
+
+    Args:
+        label (str, optional): One of :data:`graphkit.labels.LABEL_KINDS`.
+            (default: :obj:`"verb"`)
+        features (FeatureConfig, optional): Node features.
+            (default: :obj:`FeatureConfig()`)
+        top_k (int, optional): Classes kept (the rest are ``<other>``);
+            :obj:`None` keeps all. (default: :obj:`50`)
+        split_seed (int, optional): Seed of the video-level split. (default: :obj:`0`)
+        fractions (tuple[float, float, float], optional): Train, valid and test
+            shares of videos. (default: :obj:`(0.8, 0.1, 0.1)`)
+    """
+
+    label: str = "verb"
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    top_k: int | None = 50
+    split_seed: int = 0
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
+
+    def __post_init__(self) -> None:
+        if self.label not in LABEL_KINDS:
+            raise ValueError(f"label={self.label!r}; expected one of {LABEL_KINDS}")
+
+    @property
+    def node_fields(self) -> tuple[str, ...]:
+        """Node fields a reader must decode for this task."""
+        return (*schema.STRUCTURE_FIELDS, *self.features.text_fields, "gpt")
+
+    def split(self, trees: TreeBatch) -> np.ndarray:
+        """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
+        return split_of(trees.video_uid, fractions=self.fractions, seed=self.split_seed)
+
+    def _label_text(self, trees: TreeBatch) -> pa.Array:
+        name = LABEL_SOURCE[self.label]
+        if name not in trees.text:
+            raise ValueError(f"the {self.label!r} label needs the segments' {name!r}; read the 'gpt' field")
+        return trees.text[name]
+
+    def fit_vocabulary(self, batches: Iterable[TreeBatch]) -> LabelVocabulary:
+        """Fit the label vocabulary on the training videos' segments only.
+
+        Args:
+            batches (Iterable[TreeBatch]): The data, in one or more batches.
+
+        Returns:
+            LabelVocabulary: Top-K classes of the training split, plus ``<other>``.
+        """
+        train_text = []
+        for trees in batches:
+            train_nodes = self.split(trees)[trees.video_index] == 0
+            train_text.append(self._label_text(trees).filter(pa.array(train_nodes)))
+        values = pa.concat_arrays(train_text) if train_text else pa.array([], pa.string())
+        return LabelVocabulary.fit(values, kind=self.label, top_k=self.top_k)
+
+    def feature_matrix(self, trees: TreeBatch) -> np.ndarray:
+        """``[N, F]`` float32 node features (no ``gpt`` text)."""
+        root_of_node = trees.root[trees.video_index]
+        columns: dict[str, object] = {name: trees.text[name] for name in self.features.text_fields
+                                      if name in trees.text}
+        missing = [name for name in self.features.text_fields if name not in trees.text]
+        if missing:
+            raise ValueError(f"features need the segments' {missing}; read those fields")
+        temporal = {
+            "level": trees.level,
+            "start": trees.start,
+            "end": trees.end,
+            "video_start": trees.start[root_of_node],
+            "video_end": trees.end[root_of_node],
+            "height": trees.height,
+        }
+        columns.update({name: temporal[name] for name in TEMPORAL_COLUMNS})
+        return node_features(columns, self.features)
+
+    def arrays(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> dict[str, np.ndarray]:
+        """Features, labels and masks of every segment, in node order.
+
+        Returns:
+            dict[str, numpy.ndarray]: ``x`` ``[N, F]`` float32; ``y`` ``[N]``
+            int64 class, ``-1`` where unlabelled (no ``gpt``, or ``N/A``);
+            ``split`` ``[N]`` int8; and boolean ``train_mask``, ``valid_mask``,
+            ``test_mask`` over labelled segments of each split.
+        """
+        y = vocabulary.encode(self._label_text(trees)).astype(np.int64)
+        split = self.split(trees)[trees.video_index]
+        labelled = y >= 0
+        out = {"x": self.feature_matrix(trees), "y": y, "split": split}
+        for code, name in enumerate(SPLIT_NAMES):
+            out[f"{name}_mask"] = labelled & (split == code)
+        return out
