@@ -148,7 +148,7 @@ class TreeBatch:
         if config.errors == "raise":
             raise violations[0].to_error()
         for violation in violations:
-            logger.warning("skipping %s", violation)
+            logger.info("skipping %s", violation)
         keep = np.ones(len(decoded.counts), dtype=bool)
         keep[[position for position, _ in found]] = False
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
@@ -354,6 +354,41 @@ class TreeBatch:
             text={k: v.take(take) for k, v in self.text.items()},
             metadata=None if self.metadata is None else self.metadata.take(pa.array(idx)),
             tiling=self.tiling,
+        )
+
+    @classmethod
+    def concat(cls, batches: list[TreeBatch]) -> TreeBatch:
+        """Join batches into one, re-indexing nodes.
+
+        Args:
+            batches (list[TreeBatch]): Batches with the same text fields.
+
+        Raises:
+            ValueError: If the list is empty or the batches read different fields.
+
+        Examples:
+            >>> one = TreeBatch.from_arrow(_example_rows(2))
+            >>> TreeBatch.concat([one, one.select([1])]).parent.tolist()
+            [-1, 0, 0, -1, 3, 3, -1, 6, 6]
+        """
+        if not batches:
+            raise ValueError("cannot concatenate an empty list of batches")
+        if len({tuple(sorted(b.text)) for b in batches}) > 1 or len({b.metadata is None for b in batches}) > 1:
+            raise ValueError("batches read different fields; read them with the same columns")
+        shifts = np.cumsum([0] + [b.num_nodes for b in batches[:-1]])
+        offsets = [batches[0].node_offsets[:1]] + [b.node_offsets[1:] + s for b, s in zip(batches, shifts)]
+        return cls(
+            video_uid=pa.concat_arrays([b.video_uid for b in batches]),
+            node_offsets=np.concatenate(offsets).astype(np.int64),
+            node_id=pa.concat_arrays([b.node_id for b in batches]),
+            parent=np.concatenate([np.where(b.parent >= 0, b.parent + s, -1) for b, s in zip(batches, shifts)]),
+            level=np.concatenate([b.level for b in batches]),
+            start=np.concatenate([b.start for b in batches]),
+            end=np.concatenate([b.end for b in batches]),
+            text={k: pa.concat_arrays([b.text[k] for b in batches]) for k in batches[0].text},
+            metadata=None if batches[0].metadata is None else pa.concat_arrays([b.metadata for b in batches]),
+            tiling=all(b.tiling for b in batches),
+            violations=tuple(v for b in batches for v in b.violations),
         )
 
     def __repr__(self) -> str:
