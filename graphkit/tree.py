@@ -206,12 +206,16 @@ class TreeBatch:
         """``[N]`` int8 rank of a node among its siblings in time (``-1`` for roots)."""
         children = np.flatnonzero(self.parent >= 0)
         rank = np.full(self.num_nodes, -1, dtype=np.int8)
+        if self.tiling:
+            # Tiling children: the first starts with its parent, the second later.
+            rank[children] = self.start[children] != self.start[self.parent[children]]
+            return rank
         if self.num_children.max(initial=0) <= 2:
             # Two siblings at most: the later one is the one starting after the other.
             earliest = np.full(self.num_nodes, np.inf, dtype=np.float32)
             np.minimum.at(earliest, self.parent[children], self.start[children])
             rank[children] = self.start[children] > earliest[self.parent[children]]
-            if self.tiling or self._distinct_sibling_starts(rank):
+            if self._distinct_sibling_starts(rank):
                 return rank
         order = children[np.lexsort((self.start[children], self.parent[children]))]
         parents = self.parent[order]
@@ -527,7 +531,7 @@ def _decode(batch: pa.RecordBatch | pa.Table) -> _Decoded:
     nodes = _column(batch, "nodes")
     _require("nodes", nodes, lambda t: pa.types.is_list(t) or pa.types.is_large_list(t), "list<struct>")
     _require("nodes.element", nodes.values, pa.types.is_struct, "struct")
-    counts = np.asarray(pc.list_value_length(nodes).fill_null(0), dtype=np.int64)
+    counts = pc.list_value_length(nodes).fill_null(0).to_numpy().astype(np.int64)
     values = nodes.flatten()
     names = set(values.type.names)
     missing = [f for f in schema.STRUCTURE_FIELDS if f not in names]
@@ -564,7 +568,7 @@ def _decode(batch: pa.RecordBatch | pa.Table) -> _Decoded:
 def _valid(array: pa.Array) -> np.ndarray:
     if array.null_count == 0:
         return np.ones(len(array), dtype=bool)
-    return np.asarray(array.is_valid(), dtype=bool)
+    return array.is_valid().to_numpy(zero_copy_only=False)
 
 
 def _ints(array: pa.Array, path: str) -> np.ndarray:
@@ -573,7 +577,7 @@ def _ints(array: pa.Array, path: str) -> np.ndarray:
             array = array.cast(pa.int16())
         except pa.ArrowInvalid as err:
             raise SchemaError("record batch", f"column {path!r} does not fit int16: {err}") from err
-    return np.asarray(array.fill_null(0), dtype=np.int16)
+    return array.fill_null(0).to_numpy().astype(np.int16, copy=False)
 
 
 def _floats(array: pa.Array) -> np.ndarray:
@@ -624,12 +628,14 @@ def _join_fixed_width(
     parent_key = _mix(parent_words)
     queries = np.argsort(parent_key)
     hit = np.minimum(np.searchsorted(sorted_key, parent_key[queries]), len(sorted_key) - 1)
-    candidate = by_key[hit]
-    same = (sorted_key[hit] == parent_key[queries]) & np.all(
-        np.take(node_words, candidate, axis=0) == parent_words[queries], axis=1
-    )
-    children = np.flatnonzero(has_parent)[queries]
+    key_match = np.empty(len(queries), dtype=bool)
+    key_match[queries] = sorted_key[hit] == parent_key[queries]
+    candidate = np.empty(len(queries), dtype=np.int64)
+    candidate[queries] = by_key[hit]
+    # Confirm each match on the full id (in child order, so one gather suffices).
+    same = key_match & _rows_equal(np.take(node_words, candidate, axis=0), parent_words)
     parent = np.full(len(node_id), -1, dtype=np.int64)
+    children = np.flatnonzero(has_parent)
     parent[children] = np.where(same, candidate, -2)
     found = parent >= 0
     found[found] = video_index[parent[found]] == video_index[found]
@@ -657,6 +663,14 @@ def _fixed_width_words(array: pa.Array, width: int | None = None) -> np.ndarray 
     padded = np.zeros((num_valid, words * 8), dtype=np.uint8)
     padded[:, :size] = data.reshape(num_valid, size)
     return padded.view(np.uint64)
+
+
+def _rows_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise equality of two word matrices (faster than ``all(axis=1)``)."""
+    differ = a[:, 0] ^ b[:, 0]
+    for column in range(1, a.shape[1]):
+        differ |= a[:, column] ^ b[:, column]
+    return differ == 0
 
 
 def _mix(words: np.ndarray) -> np.ndarray:

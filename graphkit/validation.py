@@ -279,7 +279,7 @@ def find_violations(
 
 
 def _valid(array: pa.Array) -> np.ndarray:
-    return ~np.asarray(array.is_null(), dtype=bool)
+    return array.is_valid().to_numpy(zero_copy_only=False)
 
 
 def _duplicated(array: pa.Array) -> np.ndarray:
@@ -367,7 +367,7 @@ def _text_problems(column: pa.Array, max_bytes: int) -> tuple[np.ndarray, np.nda
     n = len(column)
     invalid = np.zeros(n, dtype=bool)
     as_binary = column.cast(pa.binary()) if not pa.types.is_binary(column.type) else column
-    lengths = np.asarray(pa.compute.binary_length(as_binary).fill_null(0), dtype=np.int64)
+    lengths = pa.compute.binary_length(as_binary).fill_null(0).to_numpy().astype(np.int64)
     try:
         column.validate(full=True)
     except pa.ArrowInvalid:
