@@ -60,6 +60,7 @@ RULES: dict[str, str] = {
     "children_do_not_tile": "children must tile their parent with no gap or overlap (strict)",
     "invalid_utf8": "text must be valid UTF-8",
     "oversized_string": "text must not exceed max_string_bytes",
+    "unreadable_source": "a source file must be readable (only reported when files are skipped)",
 }
 
 

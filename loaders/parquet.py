@@ -1,0 +1,154 @@
+"""Streaming Action100M rows out of one parquet file.
+
+A parquet file stores each leaf of the nested ``nodes`` column as its own
+column chunk, so reading only the structural fields (``node_id``,
+``parent_id``, ``level``, ``start``, ``end``) decodes a small part of the
+file. pyarrow selects nested leaves only by their *full* path, such as
+``nodes.list.element.level``: a shorter path silently selects nothing. The
+reader therefore never guesses paths: it maps each field it needs to the
+file's own leaf path (the arrow schema's leaves and the parquet columns come
+in the same depth-first order), so files written with other list naming
+conventions are read too.
+
+The file's schema is read and checked once (see :mod:`loaders.conform`),
+then :meth:`pyarrow.parquet.ParquetFile.iter_batches` streams record batches
+of ``batch_size`` videos (the last one may be smaller), reading one row group
+at a time, so memory stays bounded by a batch and a row group.
+
+Examples:
+    >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+    >>> from graphkit.schema import SOURCE_SCHEMA
+    >>> from loaders.sources import ReaderConfig
+    >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
+    ...                                      "start": 0.0, "end": 2.0}]}
+    >>> path = tempfile.mkdtemp() + "/one.parquet"
+    >>> pq.write_table(pa.Table.from_pylist([row] * 3, schema=SOURCE_SCHEMA), path)
+    >>> config = ReaderConfig(batch_size=2, node_fields=("node_id", "level"), metadata=False)
+    >>> batches = list(iter_parquet_batches(path, config))
+    >>> [b.num_rows for b in batches], batches[0].schema.field("nodes").type
+    ([2, 1], ListType(list<item: struct<node_id: string, level: int16>>))
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from graphkit.errors import SourceError
+from loaders.conform import Conformer
+
+if TYPE_CHECKING:
+    from loaders.sources import ReaderConfig
+
+__all__ = ["iter_parquet_batches", "physical_column_paths"]
+
+logger = logging.getLogger(__name__)
+
+
+def iter_parquet_batches(
+    file: str | os.PathLike | BinaryIO,
+    config: ReaderConfig,
+    *,
+    source: str | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of one parquet file, in the canonical (projected) schema.
+
+    Args:
+        file (str or os.PathLike or file object): A local path, or an open
+            binary file (e.g. from :func:`fsspec.open`).
+        config (ReaderConfig): Batch size, fields to read.
+        source (str, optional): How to name the file in errors and logs.
+            (default: the path, or the file object's ``path``/``name``)
+
+    Yields:
+        pyarrow.RecordBatch: At most ``config.batch_size`` videos each, with
+        exactly the fields of ``config.schema``.
+
+    Raises:
+        SourceError: If the file is not a readable parquet file.
+        SchemaError: If a required column is missing, a column has the wrong
+            type, or a value does not fit its canonical type.
+    """
+    name = source or _describe(file)
+    try:
+        parquet = pq.ParquetFile(file)
+    except (pa.ArrowException, OSError) as err:
+        raise SourceError(name, f"not a readable parquet file: {err}") from err
+    conform = Conformer(parquet.schema_arrow, config.schema, source=name)
+    try:
+        paths = physical_column_paths(parquet)
+    except ValueError as err:  # pragma: no cover - an arrow type the walk does not know
+        raise SourceError(name, str(err)) from err
+    columns = [paths[leaf] for leaf in conform.leaves]
+    logger.debug("%s: reading %d of %d columns", name, len(columns), len(paths))
+    with parquet:  # closes the file when pyarrow opened it, not a file object passed in
+        try:
+            for batch in parquet.iter_batches(batch_size=config.batch_size, columns=columns):
+                yield conform(batch)
+        except (pa.ArrowException, OSError) as err:
+            raise SourceError(name, f"cannot read parquet data: {err}") from err
+
+
+def physical_column_paths(parquet: pq.ParquetFile) -> dict[tuple[str, ...], str]:
+    """The file's parquet column path of each arrow leaf field.
+
+    Args:
+        parquet (pyarrow.parquet.ParquetFile): An open parquet file.
+
+    Returns:
+        dict[tuple[str, ...], str]: Logical leaf path (field names only, no
+        list levels) to the dotted path that ``iter_batches(columns=...)``
+        accepts.
+
+    Raises:
+        ValueError: If the arrow leaves do not match the parquet columns.
+
+    Examples:
+        >>> import io, pyarrow as pa, pyarrow.parquet as pq
+        >>> sink = io.BytesIO()
+        >>> pq.write_table(pa.table({"nodes": [[{"level": 1}]]}), sink)
+        >>> physical_column_paths(pq.ParquetFile(sink))
+        {('nodes', 'level'): 'nodes.list.element.level'}
+    """
+    logical = [leaf for field in parquet.schema_arrow for leaf in _leaves(field.type, (field.name,))]
+    physical = [parquet.schema.column(i).path for i in range(len(parquet.schema))]
+    if len(logical) != len(physical):
+        raise ValueError(f"{len(logical)} arrow leaf fields but {len(physical)} parquet columns")
+    return dict(zip(logical, physical))
+
+
+def _leaves(dtype: pa.DataType, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    """Depth-first logical paths of the leaves of a type, as parquet orders its columns."""
+    if isinstance(dtype, pa.ExtensionType):
+        dtype = dtype.storage_type
+    if pa.types.is_struct(dtype):
+        for child in dtype:
+            yield from _leaves(child.type, (*path, child.name))
+    elif pa.types.is_map(dtype):
+        yield from _leaves(dtype.key_type, (*path, "key"))
+        yield from _leaves(dtype.item_type, (*path, "value"))
+    elif (
+        pa.types.is_list(dtype)
+        or pa.types.is_large_list(dtype)
+        or pa.types.is_fixed_size_list(dtype)
+        or pa.types.is_list_view(dtype)
+        or pa.types.is_large_list_view(dtype)
+    ):
+        yield from _leaves(dtype.value_type, path)
+    else:
+        yield path
+
+
+def _describe(file: object) -> str:
+    if isinstance(file, (str, os.PathLike)):
+        return os.fspath(file)
+    for attribute in ("path", "name"):
+        value = getattr(file, attribute, None)
+        if isinstance(value, str):
+            return value
+    return f"<{type(file).__name__}>"
