@@ -7,7 +7,7 @@ reverse relation (``'rev_parent_of'``), so message passing can tell a parent's
 message from a child's. Segment stores carry the tree's columns (``level``,
 ``start``, ``end``, ``is_leaf``, ``child_order``, ``height``) and any extra
 per-segment tensors (features ``x``, labels ``y``, masks); video stores carry
-``duration`` (the root's end) and ``num_segments``; ``parent_of``
+``x`` = (duration in seconds, number of segments); ``parent_of``
 edges carry ``order`` and ``next`` edges carry ``gap``.
 
 A whole :class:`TreeBatch` converts at once into a PyG
@@ -70,10 +70,8 @@ def _segment_columns(trees: TreeBatch) -> dict[str, torch.Tensor]:
 
 
 def _video_columns(trees: TreeBatch) -> dict[str, torch.Tensor]:
-    return {
-        "duration": torch.from_numpy(trees.end[trees.root].astype(np.float32)),
-        "num_segments": torch.from_numpy(trees.nodes_per_video),
-    }
+    duration = trees.end[trees.root].astype(np.float32)
+    return {"x": torch.from_numpy(np.stack([duration, trees.nodes_per_video.astype(np.float32)], axis=1))}
 
 
 def _as_tensor(name: str, value: np.ndarray | torch.Tensor, num_nodes: int) -> torch.Tensor:

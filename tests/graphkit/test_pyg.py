@@ -31,8 +31,7 @@ def naive_video_graph(trees: TreeBatch, video: int) -> HeteroData:
     data["segment"].is_leaf = torch.tensor(one.is_leaf)
     data["segment"].child_order = torch.tensor(one.child_order.astype(np.int64))
     data["segment"].height = torch.tensor(one.height.astype(np.int64))
-    data["video"].duration = torch.tensor([float(one.end[0])])
-    data["video"].num_segments = torch.tensor([one.num_nodes])
+    data["video"].x = torch.tensor([[float(one.end[0]), float(one.num_nodes)]])
     for spec in schema.EDGE_TYPES:
         e = one.edges(spec)
         fwd = torch.tensor(np.stack([e.source, e.target]))

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job, end to end on generated data: synthetic Action100M parquet ->
+# validated statistics -> a PyG dataset directory -> one video's tree and timeline.
+# Usage: bash examples/end_to_end.sh [OUT_DIR] [VIDEOS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+OUT=${1:-out}
+VIDEOS=${2:-200}
+mkdir -p "$OUT"
+gk() { .venv/bin/graphkit "$@"; }
+
+gk synth --videos "$VIDEOS" --seed 0 "$OUT/synthetic.parquet"
+gk stats "$OUT/synthetic.parquet"
+gk stats "$OUT/synthetic.parquet" --json > "$OUT/stats.json"
+gk convert "$OUT/synthetic.parquet" --out "$OUT/pyg"
+gk show "$OUT/synthetic.parquet" --max-level 3 --png "$OUT/timeline.png"
+echo "outputs in $OUT/: synthetic.parquet stats.json pyg/ timeline.png"
