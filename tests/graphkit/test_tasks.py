@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from graphkit.features import FeatureConfig
+from graphkit.synth import generate_batch
+from graphkit.tasks import NodeTask
+from graphkit.tree import TreeBatch
+
+
+@pytest.fixture(scope="module")
+def trees() -> TreeBatch:
+    return TreeBatch.from_arrow(generate_batch(40, seed=2))
+
+
+def test_arrays_shapes_and_masks(trees):
+    task = NodeTask(features=FeatureConfig(dim=16), top_k=5)
+    vocabulary = task.fit_vocabulary([trees])
+    arrays = task.arrays(trees, vocabulary)
+    n = trees.num_nodes
+    assert arrays["x"].shape == (n, 21) and arrays["x"].dtype == np.float32
+    assert len(vocabulary) == 6 and vocabulary.classes[-1] == "<other>"
+    labelled = arrays["y"] >= 0
+    masks = arrays["train_mask"] | arrays["valid_mask"] | arrays["test_mask"]
+    assert np.array_equal(masks, labelled)
+    assert not (arrays["train_mask"] & arrays["test_mask"]).any()
+    # Unlabelled: no gpt, or N/A.
+    brief = trees.text["action_brief"].to_pylist()
+    for i in np.flatnonzero(~labelled)[:200]:
+        assert brief[i] is None or brief[i].strip().lower() == "n/a"
+    # Whole videos share one split.
+    split = arrays["split"]
+    for v in range(trees.num_videos):
+        assert len(set(split[trees.node_offsets[v]:trees.node_offsets[v + 1]].tolist())) == 1
+
+
+def test_vocabulary_uses_training_videos_only(trees):
+    task = NodeTask(top_k=None)
+    train_only = trees.select(np.flatnonzero(task.split(trees) == 0))
+    assert task.fit_vocabulary([trees]) == task.fit_vocabulary([train_only])
+
+
+def test_features_never_see_gpt_text(trees):
+    """Shuffling every gpt column leaves the features bit-identical (no label leakage)."""
+    task = NodeTask(features=FeatureConfig(dim=64))
+    rng = np.random.default_rng(0)
+    shuffled = dict(trees.text)
+    for name in ("summary_brief", "summary_detailed", "action_brief", "action_detailed", "actor"):
+        shuffled[name] = shuffled[name].take(pa.array(rng.permutation(trees.num_nodes)))
+    other = TreeBatch(**{**{k: getattr(trees, k) for k in TreeBatch.__dataclass_fields__}, "text": shuffled})
+    assert np.array_equal(task.feature_matrix(trees), task.feature_matrix(other))
+
+
+def test_bad_label_kind():
+    with pytest.raises(ValueError, match="label='color'; expected one of"):
+        NodeTask(label="color")
