@@ -8,8 +8,9 @@ Three ways over the same synthetic parquet (``graphkit.synth``, real schema):
 * ``naive`` — what a user writes without graphkit: rows as Python dicts, one
   ``networkx.MultiDiGraph`` per video with parent/child, same-level-next and
   next-leaf edges, then ``torch_geometric.utils.from_networkx``;
-* ``graphkit`` — :class:`graphkit.tree.TreeBatch` (validating every invariant)
-  then :func:`graphkit.pyg.to_hetero_batch`, a PyG ``Batch`` holding one
+* ``graphkit`` — :func:`loaders.trees.iter_tree_batches` (reading ahead in a
+  background thread, validating every invariant) then
+  :func:`graphkit.pyg.to_hetero_batch`, a PyG ``Batch`` holding one
   ``HeteroData`` per video with all typed edges and their reverses.
 
 Each measurement runs in a fresh subprocess so its peak memory (max RSS above
@@ -101,11 +102,10 @@ def run_naive(path: str, batch_size: int) -> int:
 
 def run_graphkit(path: str, batch_size: int) -> int:
     from graphkit.pyg import to_hetero_batch
-    from graphkit.tree import TreeBatch
+    from loaders.trees import iter_tree_batches
 
     nodes = 0
-    for batch in _structure_batches(path, batch_size):
-        trees = TreeBatch.from_arrow(batch)
+    for trees in iter_tree_batches(path, batch_size=batch_size):
         to_hetero_batch(trees)
         nodes += trees.num_nodes
     return nodes

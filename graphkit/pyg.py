@@ -140,16 +140,14 @@ def to_hetero_batch(
         edges = trees.edges(spec)
         per_video = torch.from_numpy(trees.edges_per_video(spec))
         edge_slices = torch.cat([torch.zeros(1, dtype=torch.long), per_video.cumsum(0)])
-        source = torch.from_numpy(edges.source)
-        target = torch.from_numpy(edges.target)
         attrs = {name: torch.from_numpy(value.astype(np.int64) if value.dtype == np.int8 else value)
                  for name, value in edges.attrs.items()}
         for edge_type, (src, dst), (src_type, dst_type) in (
-            (spec.pyg_edge_type, (source, target), (spec.source, spec.target)),
-            (spec.pyg_reverse_edge_type, (target, source), (spec.target, spec.source)),
+            (spec.pyg_edge_type, (edges.source, edges.target), (spec.source, spec.target)),
+            (spec.pyg_reverse_edge_type, (edges.target, edges.source), (spec.target, spec.source)),
         ):
             store = batch[edge_type]
-            store.edge_index = torch.stack([src, dst])
+            store.edge_index = torch.from_numpy(np.stack([src, dst]))
             for name, value in attrs.items():
                 store[name] = value
             slices[edge_type] = {"edge_index": edge_slices, **{name: edge_slices for name in attrs}}

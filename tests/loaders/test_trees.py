@@ -49,3 +49,25 @@ def test_unreadable_file_raises_or_is_reported(files, tmp_path):
 def test_read_trees_concatenates(files):
     trees = read_trees(files[0], batch_size=1)
     assert trees.num_videos == 3 and trees.parent[7] == -1 and trees.parent[8] == 7
+
+
+def test_read_ahead_matches_plain_reading_and_raises_in_order(files, tmp_path):
+    plain = [b.video_uid.to_pylist() for b in iter_tree_batches(files[0], batch_size=1, prefetch=0)]
+    ahead = [b.video_uid.to_pylist() for b in iter_tree_batches(files[0], batch_size=1, prefetch=2)]
+    assert plain == ahead == [["video000000"], ["video000001"], ["video000002"]]
+    bad = tmp_path / "z.parquet"
+    bad.write_bytes(b"nope")
+    seen = []
+    with pytest.raises(SourceError, match="z.parquet"):
+        for batch in iter_tree_batches([files[0], bad], batch_size=1):
+            seen.append(batch.num_videos)
+    assert seen == [1, 1, 1]  # everything before the bad file arrived first
+
+
+def test_stopping_early_stops_the_reader(files):
+    import threading
+
+    stream = iter_tree_batches(files[0], batch_size=1, prefetch=1)
+    next(stream)
+    stream.close()
+    assert not any(t.name == "graphkit-read-ahead" for t in threading.enumerate())
