@@ -67,6 +67,17 @@ class _Action100MBase:
     validation: ValidationConfig
     batch_size: int
 
+    def _configure(self, sources: Sequence[str] | None, task: NodeTask | None,
+                   validation: ValidationConfig | None, batch_size: int) -> None:
+        self.sources = list(sources or [])
+        self.task = task or NodeTask()
+        self.validation = validation or ValidationConfig()
+        self.batch_size = batch_size
+
+    def _require_sources(self) -> None:
+        if not self.sources:
+            raise ValueError(f"{self.processed_dir} holds no processed data and no sources were given")
+
     def _batches(self, fields: Sequence[str], report: ValidationReport | None = None):
         return iter_tree_batches(self.sources, node_fields=fields, batch_size=self.batch_size,
                                  validation=self.validation, report=report)
@@ -139,10 +150,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         force_reload: bool = False,
         log: bool = True,
     ) -> None:
-        self.sources = list(sources or [])
-        self.task = task or NodeTask()
-        self.validation = validation or ValidationConfig()
-        self.batch_size = batch_size
+        self._configure(sources, task, validation, batch_size)
         super().__init__(root, transform, force_reload=force_reload, log=log)
         self.load(self.processed_paths[0], data_cls=HeteroData)
         self._read_meta(self.processed_paths[1])
@@ -159,8 +167,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         pass
 
     def process(self) -> None:
-        if not self.sources:
-            raise ValueError(f"{self.processed_dir} holds no processed data and no sources were given")
+        self._require_sources()
         vocabulary = self._fit_vocabulary()
         report = ValidationReport()
         parts, arrays = [], []
@@ -216,10 +223,7 @@ class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):
         transform: Callable | None = None,
         log: bool = True,
     ) -> None:
-        self.sources = list(sources or [])
-        self.task = task or NodeTask()
-        self.validation = validation or ValidationConfig()
-        self.batch_size = batch_size
+        self._configure(sources, task, validation, batch_size)
         super().__init__(root, transform, log=log)
         self._read_meta(os.path.join(self.processed_dir, _TASK_FILE))
 
@@ -228,8 +232,7 @@ class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):
         return [f"{self.backend}.db", _TASK_FILE]
 
     def process(self) -> None:
-        if not self.sources:
-            raise ValueError(f"{self.processed_dir} holds no processed data and no sources were given")
+        self._require_sources()
         vocabulary = self._fit_vocabulary()
         report = ValidationReport()
         uids: list[str] = []
