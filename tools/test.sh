@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds the Neo4j dev server
+# (Java 17 + Maven), then runs the whole suite against a real Neo4j 5.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+if [ -f tools/neo4j-dev/pom.xml ]; then
+    .venv/bin/python -m loaders.neo4j_server build
+fi
+exec .venv/bin/python -m pytest -n 2 "$@"
