@@ -46,12 +46,13 @@ import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Union, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graphkit._arrays import StringArrayLike, as_string_array, seed_key
 from graphkit.errors import GraphkitError
 from graphkit.schema import GPT_PROPERTIES, TEXT_PROPERTIES
 
@@ -71,9 +72,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Strings as Arrow (chunked) arrays or Python/numpy sequences; null is allowed.
-StringArrayLike = Union[pa.Array, pa.ChunkedArray, Sequence[Union[str, None]], np.ndarray]
 
 #: The columns of :func:`temporal_features`, in order.
 TEMPORAL_FEATURE_NAMES: tuple[str, ...] = (
@@ -97,41 +95,15 @@ _LETTER_BYTES[0x80:] = 1
 _PERSON = b"graphkit.bow"
 
 
-def _as_string_array(values: StringArrayLike, name: str = "texts") -> pa.Array:
-    """One contiguous Arrow string array (``string`` or ``large_string``)."""
-    if isinstance(values, (str, bytes)):
-        raise TypeError(f"{name} must be an array of strings, not a single {type(values).__name__}")
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    elif not isinstance(values, pa.Array):
-        try:
-            values = pa.array(values, type=pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise TypeError(f"{name} must hold strings or None: {err}") from err
-    if pa.types.is_null(values.type) or pa.types.is_string_view(values.type):
-        values = values.cast(pa.string())
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        raise TypeError(f"{name} must be a string array, got Arrow type {values.type}")
-    return values
-
-
 def _check_positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
-def _seed_key(seed: int) -> bytes:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not -(2**63) <= seed < 2**63:
-        raise ValueError(f"seed must fit in 64 bits, got {seed!r}")
-    return int(seed).to_bytes(8, "little", signed=True)
-
-
 def _token_hashes(tokens: list[str], seed: int) -> np.ndarray:
     """A stable 64-bit hash of each token (one BLAKE2b per token)."""
-    key = _seed_key(seed)
+    key = seed_key(seed)
     digests = b"".join(
         hashlib.blake2b(token.encode("utf-8"), digest_size=8, key=key, person=_PERSON).digest()
         for token in tokens
@@ -231,13 +203,13 @@ def hashed_bag_of_words(
         (2, 8)
     """
     dim = _check_positive_int(dim, "dim")
-    _seed_key(seed)
+    seed_key(seed)
     if isinstance(texts, (pa.Array, pa.ChunkedArray, np.ndarray)) or not any(
         isinstance(t, (pa.Array, pa.ChunkedArray, np.ndarray, list, tuple)) for t in texts
     ):
-        fields = [_as_string_array(texts)]
+        fields = [as_string_array(texts, "texts")]
     else:
-        fields = [_as_string_array(t, f"texts[{i}]") for i, t in enumerate(texts)]
+        fields = [as_string_array(t, f"texts[{i}]") for i, t in enumerate(texts)]
     num_nodes = len(fields[0])
     if any(len(field) != num_nodes for field in fields):
         raise ValueError(f"text arrays differ in length: {[len(field) for field in fields]}")
@@ -363,7 +335,7 @@ class HashingEncoder:
 
     def __init__(self, dim: int = 256, *, seed: int = 0) -> None:
         self.dim = _check_positive_int(dim, "dim")
-        _seed_key(seed)
+        seed_key(seed)
         self.seed = int(seed)
 
     def encode(self, texts: StringArrayLike) -> np.ndarray:
@@ -455,7 +427,7 @@ class SentenceTransformerEncoder:
         Returns:
             numpy.ndarray: ``float32`` of shape ``(N, dim)``.
         """
-        array = _as_string_array(texts)
+        array = as_string_array(texts, "texts")
         present = pc.fill_null(pc.greater(pc.binary_length(array), 0), False).to_numpy(
             zero_copy_only=False
         )
@@ -543,7 +515,7 @@ class FeatureConfig:
         if unknown:
             raise ValueError(f"unknown text fields {unknown}; expected some of {TEXT_PROPERTIES}")
         _check_positive_int(self.dim, "dim")
-        _seed_key(self.seed)
+        seed_key(self.seed)
         if not self.text_fields and not self.temporal:
             raise ValueError(
                 "the feature config selects nothing: no text_fields and temporal=False"
@@ -598,7 +570,7 @@ def node_features(
         )
     blocks = []
     if config.text_fields:
-        texts = [_as_string_array(columns[name], name) for name in config.text_fields]
+        texts = [as_string_array(columns[name], name) for name in config.text_fields]
         if encoder is None:
             blocks.append(hashed_bag_of_words(texts, config.dim, seed=config.seed))
         else:

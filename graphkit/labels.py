@@ -56,12 +56,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graphkit._arrays import StringArrayLike, as_string_array
 from graphkit.schema import NOT_APPLICABLE
 
 __all__ = [
@@ -82,9 +83,6 @@ LABEL_KINDS: tuple[str, ...] = ("verb", "brief", "actor")
 #: The name of the class that collects everything outside the top-K classes.
 OTHER_LABEL = "<other>"
 
-#: Strings as Arrow (chunked) arrays or Python/numpy sequences; null is allowed.
-StringArrayLike = Union[pa.Array, pa.ChunkedArray, Sequence[Union[str, None]], np.ndarray]
-
 # Hyphens, dashes and minus signs that NFKC leaves alone.
 _DASHES = "[\u2010\u2011\u2012\u2013\u2014\u2015\u2043\u2212\ufe58\ufe63\uff0d]"
 _SINGLE_QUOTES = "[\u2018\u2019\u201a\u201b\u2032\u02bc]"
@@ -94,24 +92,6 @@ _WHITESPACE = r"[\s\v\p{Z}]+"
 _TRAILING = r"[\s.,;:!?]+$"
 _FIRST_WORD = r"^[^\p{L}]*(?P<word>\p{L}[\p{L}\p{M}]*(?:['\-][\p{L}\p{M}]+)*)"
 _SERIAL_VERSION = 1
-
-
-def _as_string_array(values: StringArrayLike, name: str = "values") -> pa.Array:
-    """One contiguous Arrow string array (``string`` or ``large_string``)."""
-    if isinstance(values, (str, bytes)):
-        raise TypeError(f"{name} must be an array of strings, not a single {type(values).__name__}")
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    elif not isinstance(values, pa.Array):
-        try:
-            values = pa.array(values, type=pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise TypeError(f"{name} must hold strings or None: {err}") from err
-    if pa.types.is_null(values.type) or pa.types.is_string_view(values.type):
-        values = values.cast(pa.string())
-    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        raise TypeError(f"{name} must be a string array, got Arrow type {values.type}")
-    return values
 
 
 def _check_kind(kind: str) -> str:
@@ -141,7 +121,7 @@ def normalize_label_text(values: StringArrayLike) -> pa.Array:
         >>> normalize_label_text(["The cook\u2019s hand", "Pan\u2011camera left!"]).to_pylist()
         ["the cook's hand", 'pan-camera left']
     """
-    text = _as_string_array(values)
+    text = as_string_array(values)
     text = pc.utf8_normalize(text, "NFKC")
     text = pc.replace_substring_regex(text, _DASHES, "-")
     text = pc.replace_substring_regex(text, _SINGLE_QUOTES, "'")

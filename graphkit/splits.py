@@ -36,6 +36,8 @@ from typing import Union
 import numpy as np
 import pyarrow as pa
 
+from graphkit._arrays import as_string_array, seed_key
+
 __all__ = [
     "SPLIT_NAMES",
     "TRAIN",
@@ -77,33 +79,11 @@ def _check_fractions(fractions: Sequence[float]) -> np.ndarray:
     return np.cumsum(values)[:-1]
 
 
-def _seed_key(seed: int) -> bytes:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not -(2**63) <= seed < 2**63:
-        raise ValueError(f"seed must fit in 64 bits, got {seed!r}")
-    return int(seed).to_bytes(8, "little", signed=True)
-
-
 def _as_uid_array(video_uids: UidArrayLike) -> pa.Array:
-    if isinstance(video_uids, (str, bytes)):
-        raise TypeError("video_uids must be an array of strings, not a single string")
-    if isinstance(video_uids, pa.ChunkedArray):
-        video_uids = video_uids.combine_chunks()
-    elif not isinstance(video_uids, pa.Array):
-        try:
-            video_uids = pa.array(video_uids, type=pa.string())
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-            raise TypeError(f"video_uids must be strings: {err}") from err
-    if pa.types.is_null(video_uids.type) or pa.types.is_string_view(video_uids.type):
-        video_uids = video_uids.cast(pa.string())
-    if not (pa.types.is_string(video_uids.type) or pa.types.is_large_string(video_uids.type)):
-        raise TypeError(f"video_uids must be a string array, got Arrow type {video_uids.type}")
-    if video_uids.null_count:
-        raise ValueError(
-            f"video_uids has {video_uids.null_count} null values; every node needs a video"
-        )
-    return video_uids
+    uids = as_string_array(video_uids, "video_uids")
+    if uids.null_count:
+        raise ValueError(f"video_uids has {uids.null_count} null values; every node needs a video")
+    return uids
 
 
 def split_of(
@@ -136,7 +116,7 @@ def split_of(
         array([0, 0, 0, 0], dtype=int8)
     """
     edges = _check_fractions(fractions)
-    key = _seed_key(seed)
+    key = seed_key(seed)
     uids = _as_uid_array(video_uids)
     encoded = uids.dictionary_encode()
     unique = encoded.dictionary.to_pylist()
@@ -208,8 +188,5 @@ def split_indices(
         >>> split_indices(["a", "b", "a"], fractions=(0.0, 0.0, 1.0))["test"]
         array([0, 1, 2])
     """
-    split = split_of(video_uids, fractions=fractions, seed=seed)
-    return {
-        name: np.flatnonzero(split == index).astype(np.int64)
-        for index, name in enumerate(SPLIT_NAMES)
-    }
+    masks = split_masks(video_uids, fractions=fractions, seed=seed)
+    return {name: np.flatnonzero(mask).astype(np.int64) for name, mask in masks.items()}

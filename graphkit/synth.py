@@ -221,421 +221,316 @@ class Task:
     steps: tuple[TaskStep, ...]
 
 
-def _task(
-    name: str,
-    setting: str,
-    titles: Sequence[str],
-    scenery: Sequence[str],
-    steps: Sequence[tuple[str, ...]],
-) -> Task:
-    return Task(
-        name, setting, tuple(titles), tuple(scenery), tuple(TaskStep(*step) for step in steps)
-    )
+def _parse_tasks(text: str) -> tuple[Task, ...]:
+    """The :class:`Task` grammars written in the format of :data:`_TASK_GRAMMARS`, in order."""
+    blocks: list[dict[str, list[str]]] = []
+    for line in filter(None, text.splitlines()):
+        key, value = line.split(": ", 1)
+        if key == "task":
+            blocks.append({"task": [], "title": [], "scene": [], "step": []})
+        blocks[-1][key].append(value)
+    tasks = []
+    for block in blocks:
+        name, setting = block["task"][0].split(" | ")
+        steps = tuple(TaskStep(*step.split(" / ")) for step in block["step"])
+        tasks.append(Task(name, setting, tuple(block["title"]), tuple(block["scene"]), steps))
+    return tuple(tasks)
 
+
+# One "key: value" line each: "task: <name> | <setting>" starts a task, then its
+# "title:" and "scene:" sentences, then its script, one "step: <verb> / <object>"
+# or "step: <verb> / <object> / <rest>" line per step, in order.
+_TASK_GRAMMARS = """
+task: make pancakes | in a kitchen
+title: How to Make Pancakes
+title: Fluffy Pancakes Recipe
+title: Easy Homemade Pancakes from Scratch
+scene: A mixing bowl and a carton of eggs sit on the counter.
+scene: A frying pan rests on a gas stove.
+step: explain / recipe
+step: add / flour / to the bowl
+step: crack / eggs / into the bowl
+step: pour / milk / into the bowl
+step: stir / batter / with a whisk
+step: heat / pan / on the stove
+step: pour / batter / into the pan
+step: flip / pancake / with a spatula
+step: place / pancakes / on the plate
+step: show / pancakes
+
+task: fix a flat bike tire | in a garage
+title: How to Fix a Flat Bike Tire
+title: Bike Puncture Repair in 5 Minutes
+title: Fixing a Flat Tyre - Beginner Guide
+scene: A bicycle hangs upside down on a repair stand.
+scene: Tire levers and a patch kit lie on a workbench.
+step: show / flat tire
+step: remove / wheel / from the frame
+step: open / valve
+step: pull / inner tube / out of the tire
+step: check / inner tube / for holes
+step: apply / patch / to the tube
+step: insert / inner tube / into the tire
+step: pump / air / into the tire
+step: attach / wheel / to the frame
+step: show / bike
+
+task: build a wooden shelf | in a workshop
+title: How to Build a Simple Wooden Shelf
+title: DIY Floating Shelf
+title: Building a Shelf with Basic Tools
+scene: Pine boards are stacked next to a workbench.
+scene: A drill and a box of screws sit on the bench.
+step: explain / tools
+step: measure / board / with a tape measure
+step: cut / board / with a saw
+step: drill / holes / into the board
+step: insert / dowels / into the holes
+step: apply / glue / to the joints
+step: attach / brackets / to the board
+step: tighten / screws / with a screwdriver
+step: attach / shelf / to the wall
+step: show / shelf
+
+task: plant a tree | in a garden
+title: How to Plant a Tree
+title: Planting a Fruit Tree the Right Way
+title: Tree Planting Tips for Beginners
+scene: A young tree in a plastic pot stands on the lawn.
+scene: A shovel leans against a wooden fence.
+step: explain / location
+step: remove / tree / from the pot
+step: loosen / roots / by hand
+step: place / tree / in the hole
+step: add / soil / around the roots
+step: press / soil / around the trunk
+step: pour / water / around the tree
+step: add / mulch / around the tree
+step: show / tree
+
+task: replace a kitchen faucet | under a kitchen sink
+title: How to Replace a Kitchen Faucet
+title: Kitchen Faucet Installation
+title: Replacing an Old Faucet Yourself
+scene: The cabinet under the sink is open and full of pipes.
+scene: A new faucet lies in its box on the counter.
+step: turn off / water supply
+step: open / cabinet
+step: remove / supply lines / from the valves
+step: loosen / mounting nut / with a wrench
+step: remove / old faucet / from the sink
+step: clean / sink / with a sponge
+step: insert / new faucet / into the sink hole
+step: tighten / mounting nut
+step: attach / supply lines / to the faucet
+step: turn on / water supply
+step: test / faucet
+
+task: change the engine oil | in a garage
+title: How to Change Your Oil
+title: Oil Change at Home - Step by Step
+title: DIY Engine Oil and Filter Change
+scene: A car is parked on ramps with its hood closed.
+scene: An oil drain pan sits on the concrete floor.
+step: open / hood
+step: remove / drain plug / with a wrench
+step: pour / old oil / into the drain pan
+step: remove / oil filter
+step: install / new oil filter
+step: insert / drain plug / into the oil pan
+step: tighten / drain plug
+step: add / oil / to the engine
+step: check / dipstick
+step: close / hood
+
+task: wire an electrical outlet | at a wall outlet
+title: How to Wire an Outlet
+title: Replacing an Electrical Outlet Safely
+title: Outlet Wiring Made Easy
+scene: An open electrical box shows black and white wires.
+scene: A voltage tester lies on a step ladder.
+step: turn off / breaker
+step: remove / cover plate
+step: remove / outlet / from the box
+step: strip / wire / with pliers
+step: insert / wire / into the terminal
+step: tighten / terminal screw
+step: insert / outlet / into the box
+step: attach / cover plate
+step: test / outlet / with a tester
+
+task: paint a wall | in a living room
+title: How to Paint a Wall Like a Pro
+title: Painting a Room - Beginner Tips
+title: Wall Painting Tutorial
+scene: Drop cloths cover the floor and the furniture.
+scene: A paint roller and a tray lie by the wall.
+step: explain / supplies
+step: apply / tape / to the edges
+step: open / paint can / with a screwdriver
+step: stir / paint
+step: pour / paint / into the tray
+step: apply / paint / with a roller
+step: paint / corners / with a brush
+step: remove / tape / from the edges
+step: show / wall
+
+task: make a paper greeting card | at a craft table
+title: How to Make a Greeting Card
+title: Easy DIY Birthday Card
+title: Handmade Paper Card Tutorial
+scene: Sheets of colored paper are spread on the table.
+scene: Scissors, glue and markers lie in a tray.
+step: explain / materials
+step: fold / paper / in half
+step: cut / paper / with scissors
+step: glue / paper / onto the card
+step: draw / design / on the front
+step: add / stickers / to the card
+step: attach / ribbon / to the card
+step: show / card
+
+task: bake bread | in a kitchen
+title: How to Bake Bread at Home
+title: Simple White Bread Recipe
+title: No-Fail Homemade Bread
+scene: A bag of flour and a jar of yeast sit on the counter.
+scene: A loaf pan waits next to the oven.
+step: add / flour / to the bowl
+step: add / yeast / to the bowl
+step: pour / water / into the bowl
+step: mix / dough / with a spoon
+step: knead / dough / on the counter
+step: cover / bowl / with a towel
+step: shape / loaf
+step: place / loaf / in the oven
+step: remove / bread / from the oven
+step: slice / bread
+
+task: clean windscreen washer jets | beside a car
+title: How To Clean Windscreen Washer Jets
+title: Blocked Washer Jets Fix
+title: Unblock Your Washer Jets in Minutes
+scene: A car is parked on a driveway with its bonnet open.
+scene: A thin wire and a pin lie on the bonnet.
+step: open / hood
+step: point to / washer jets
+step: insert / wire / into the jet
+step: clean / jet / with a brush
+step: spray / water / through the jet
+step: adjust / jet / with a pin
+step: close / hood
+step: test / washer jets
+
+task: install a phone screen protector | at a desk
+title: How to Install a Screen Protector
+title: Bubble-Free Screen Protector Install
+title: Screen Protector Tutorial
+scene: A phone lies face up on a clean desk.
+scene: A cleaning cloth and a plastic card lie beside it.
+step: open / package
+step: clean / screen / with a cloth
+step: peel / backing film
+step: place / protector / over the screen
+step: press / protector / onto the screen
+step: remove / bubbles / with a card
+step: show / phone
+
+task: make a fruit smoothie | in a kitchen
+title: How to Make a Smoothie
+title: Healthy Banana Berry Smoothie
+title: 5 Minute Breakfast Smoothie
+scene: A blender stands on the counter next to a fruit bowl.
+scene: Bananas and berries are laid out on a board.
+step: explain / ingredients
+step: peel / banana
+step: cut / banana / into slices
+step: add / fruit / to the blender
+step: pour / milk / into the blender
+step: turn on / blender
+step: pour / smoothie / into the glass
+step: show / smoothie
+
+task: sew a button | at a sewing table
+title: How to Sew a Button
+title: Sewing a Button Back On
+title: Button Sewing for Beginners
+scene: A shirt lies flat on the table with a loose button.
+scene: A spool of thread and a pin cushion sit nearby.
+step: thread / needle
+step: tie / knot / at the end of the thread
+step: insert / needle / into the fabric
+step: pull / thread / through the button
+step: wrap / thread / around the button
+step: tie / knot / under the button
+step: cut / thread / with scissors
+step: show / shirt
+
+task: upgrade laptop memory | at a desk
+title: How to Upgrade Laptop RAM
+title: Laptop Memory Upgrade Guide
+title: Adding RAM to Your Laptop
+scene: A laptop lies upside down on an anti-static mat.
+scene: A small screwdriver set is open on the desk.
+step: turn off / laptop
+step: remove / screws / from the back panel
+step: open / case
+step: remove / memory module
+step: insert / memory module / into the slot
+step: press / module / into place
+step: close / case
+step: tighten / screws
+step: turn on / laptop
+step: show / system settings
+
+task: clean white sneakers | at a bathroom sink
+title: How to Clean White Sneakers
+title: Make Your Shoes Look New Again
+title: Sneaker Cleaning Hack
+scene: A pair of dirty white sneakers sits on a towel.
+scene: A brush and a bowl of soapy water are ready.
+step: remove / laces / from the shoes
+step: brush / dirt / off the shoes
+step: mix / cleaning solution / in a bowl
+step: clean / soles / with a brush
+step: rinse / shoes / under the tap
+step: dry / shoes / with a towel
+step: insert / laces / into the eyelets
+step: show / sneakers
+
+task: make soft boiled eggs | in a kitchen
+title: How to Make Soft Boiled Eggs
+title: Perfect Soft Boiled Eggs with Toast Soldiers
+title: Jammy Eggs Every Time
+scene: A small pot of water sits on the stove.
+scene: A bowl of ice water waits next to the stove.
+step: pour / water / into the pot
+step: heat / water / on the stove
+step: place / eggs / in the pot
+step: place / eggs / into the ice bath
+step: crack / shell / with a spoon
+step: peel / eggs
+step: slice / toast / into strips
+step: show / eggs
+
+task: patch a hole in drywall | in a hallway
+title: How to Patch a Hole in Drywall
+title: Drywall Repair Made Easy
+title: Fix a Hole in the Wall Fast
+scene: A fist-sized hole is visible in a white wall.
+scene: A putty knife and a tub of compound sit on a stool.
+step: explain / damage
+step: cut / patch / to size
+step: place / patch / over the hole
+step: apply / joint compound / with a knife
+step: clean / surface / with sandpaper
+step: clean / dust / with a cloth
+step: paint / patch
+step: show / wall
+"""
 
 #: The task grammars videos are drawn from (uniformly).
-TASKS: tuple[Task, ...] = (
-    _task(
-        "make pancakes",
-        "in a kitchen",
-        ("How to Make Pancakes", "Fluffy Pancakes Recipe", "Easy Homemade Pancakes from Scratch"),
-        (
-            "A mixing bowl and a carton of eggs sit on the counter.",
-            "A frying pan rests on a gas stove.",
-        ),
-        (
-            ("explain", "recipe"),
-            ("add", "flour", "to the bowl"),
-            ("crack", "eggs", "into the bowl"),
-            ("pour", "milk", "into the bowl"),
-            ("stir", "batter", "with a whisk"),
-            ("heat", "pan", "on the stove"),
-            ("pour", "batter", "into the pan"),
-            ("flip", "pancake", "with a spatula"),
-            ("place", "pancakes", "on the plate"),
-            ("show", "pancakes"),
-        ),
-    ),
-    _task(
-        "fix a flat bike tire",
-        "in a garage",
-        (
-            "How to Fix a Flat Bike Tire",
-            "Bike Puncture Repair in 5 Minutes",
-            "Fixing a Flat Tyre - Beginner Guide",
-        ),
-        (
-            "A bicycle hangs upside down on a repair stand.",
-            "Tire levers and a patch kit lie on a workbench.",
-        ),
-        (
-            ("show", "flat tire"),
-            ("remove", "wheel", "from the frame"),
-            ("open", "valve"),
-            ("pull", "inner tube", "out of the tire"),
-            ("check", "inner tube", "for holes"),
-            ("apply", "patch", "to the tube"),
-            ("insert", "inner tube", "into the tire"),
-            ("pump", "air", "into the tire"),
-            ("attach", "wheel", "to the frame"),
-            ("show", "bike"),
-        ),
-    ),
-    _task(
-        "build a wooden shelf",
-        "in a workshop",
-        (
-            "How to Build a Simple Wooden Shelf",
-            "DIY Floating Shelf",
-            "Building a Shelf with Basic Tools",
-        ),
-        (
-            "Pine boards are stacked next to a workbench.",
-            "A drill and a box of screws sit on the bench.",
-        ),
-        (
-            ("explain", "tools"),
-            ("measure", "board", "with a tape measure"),
-            ("cut", "board", "with a saw"),
-            ("drill", "holes", "into the board"),
-            ("insert", "dowels", "into the holes"),
-            ("apply", "glue", "to the joints"),
-            ("attach", "brackets", "to the board"),
-            ("tighten", "screws", "with a screwdriver"),
-            ("attach", "shelf", "to the wall"),
-            ("show", "shelf"),
-        ),
-    ),
-    _task(
-        "plant a tree",
-        "in a garden",
-        (
-            "How to Plant a Tree",
-            "Planting a Fruit Tree the Right Way",
-            "Tree Planting Tips for Beginners",
-        ),
-        (
-            "A young tree in a plastic pot stands on the lawn.",
-            "A shovel leans against a wooden fence.",
-        ),
-        (
-            ("explain", "location"),
-            ("remove", "tree", "from the pot"),
-            ("loosen", "roots", "by hand"),
-            ("place", "tree", "in the hole"),
-            ("add", "soil", "around the roots"),
-            ("press", "soil", "around the trunk"),
-            ("pour", "water", "around the tree"),
-            ("add", "mulch", "around the tree"),
-            ("show", "tree"),
-        ),
-    ),
-    _task(
-        "replace a kitchen faucet",
-        "under a kitchen sink",
-        (
-            "How to Replace a Kitchen Faucet",
-            "Kitchen Faucet Installation",
-            "Replacing an Old Faucet Yourself",
-        ),
-        (
-            "The cabinet under the sink is open and full of pipes.",
-            "A new faucet lies in its box on the counter.",
-        ),
-        (
-            ("turn off", "water supply"),
-            ("open", "cabinet"),
-            ("remove", "supply lines", "from the valves"),
-            ("loosen", "mounting nut", "with a wrench"),
-            ("remove", "old faucet", "from the sink"),
-            ("clean", "sink", "with a sponge"),
-            ("insert", "new faucet", "into the sink hole"),
-            ("tighten", "mounting nut"),
-            ("attach", "supply lines", "to the faucet"),
-            ("turn on", "water supply"),
-            ("test", "faucet"),
-        ),
-    ),
-    _task(
-        "change the engine oil",
-        "in a garage",
-        (
-            "How to Change Your Oil",
-            "Oil Change at Home - Step by Step",
-            "DIY Engine Oil and Filter Change",
-        ),
-        (
-            "A car is parked on ramps with its hood closed.",
-            "An oil drain pan sits on the concrete floor.",
-        ),
-        (
-            ("open", "hood"),
-            ("remove", "drain plug", "with a wrench"),
-            ("pour", "old oil", "into the drain pan"),
-            ("remove", "oil filter"),
-            ("install", "new oil filter"),
-            ("insert", "drain plug", "into the oil pan"),
-            ("tighten", "drain plug"),
-            ("add", "oil", "to the engine"),
-            ("check", "dipstick"),
-            ("close", "hood"),
-        ),
-    ),
-    _task(
-        "wire an electrical outlet",
-        "at a wall outlet",
-        (
-            "How to Wire an Outlet",
-            "Replacing an Electrical Outlet Safely",
-            "Outlet Wiring Made Easy",
-        ),
-        (
-            "An open electrical box shows black and white wires.",
-            "A voltage tester lies on a step ladder.",
-        ),
-        (
-            ("turn off", "breaker"),
-            ("remove", "cover plate"),
-            ("remove", "outlet", "from the box"),
-            ("strip", "wire", "with pliers"),
-            ("insert", "wire", "into the terminal"),
-            ("tighten", "terminal screw"),
-            ("insert", "outlet", "into the box"),
-            ("attach", "cover plate"),
-            ("test", "outlet", "with a tester"),
-        ),
-    ),
-    _task(
-        "paint a wall",
-        "in a living room",
-        (
-            "How to Paint a Wall Like a Pro",
-            "Painting a Room - Beginner Tips",
-            "Wall Painting Tutorial",
-        ),
-        (
-            "Drop cloths cover the floor and the furniture.",
-            "A paint roller and a tray lie by the wall.",
-        ),
-        (
-            ("explain", "supplies"),
-            ("apply", "tape", "to the edges"),
-            ("open", "paint can", "with a screwdriver"),
-            ("stir", "paint"),
-            ("pour", "paint", "into the tray"),
-            ("apply", "paint", "with a roller"),
-            ("paint", "corners", "with a brush"),
-            ("remove", "tape", "from the edges"),
-            ("show", "wall"),
-        ),
-    ),
-    _task(
-        "make a paper greeting card",
-        "at a craft table",
-        ("How to Make a Greeting Card", "Easy DIY Birthday Card", "Handmade Paper Card Tutorial"),
-        (
-            "Sheets of colored paper are spread on the table.",
-            "Scissors, glue and markers lie in a tray.",
-        ),
-        (
-            ("explain", "materials"),
-            ("fold", "paper", "in half"),
-            ("cut", "paper", "with scissors"),
-            ("glue", "paper", "onto the card"),
-            ("draw", "design", "on the front"),
-            ("add", "stickers", "to the card"),
-            ("attach", "ribbon", "to the card"),
-            ("show", "card"),
-        ),
-    ),
-    _task(
-        "bake bread",
-        "in a kitchen",
-        ("How to Bake Bread at Home", "Simple White Bread Recipe", "No-Fail Homemade Bread"),
-        (
-            "A bag of flour and a jar of yeast sit on the counter.",
-            "A loaf pan waits next to the oven.",
-        ),
-        (
-            ("add", "flour", "to the bowl"),
-            ("add", "yeast", "to the bowl"),
-            ("pour", "water", "into the bowl"),
-            ("mix", "dough", "with a spoon"),
-            ("knead", "dough", "on the counter"),
-            ("cover", "bowl", "with a towel"),
-            ("shape", "loaf"),
-            ("place", "loaf", "in the oven"),
-            ("remove", "bread", "from the oven"),
-            ("slice", "bread"),
-        ),
-    ),
-    _task(
-        "clean windscreen washer jets",
-        "beside a car",
-        (
-            "How To Clean Windscreen Washer Jets",
-            "Blocked Washer Jets Fix",
-            "Unblock Your Washer Jets in Minutes",
-        ),
-        (
-            "A car is parked on a driveway with its bonnet open.",
-            "A thin wire and a pin lie on the bonnet.",
-        ),
-        (
-            ("open", "hood"),
-            ("point to", "washer jets"),
-            ("insert", "wire", "into the jet"),
-            ("clean", "jet", "with a brush"),
-            ("spray", "water", "through the jet"),
-            ("adjust", "jet", "with a pin"),
-            ("close", "hood"),
-            ("test", "washer jets"),
-        ),
-    ),
-    _task(
-        "install a phone screen protector",
-        "at a desk",
-        (
-            "How to Install a Screen Protector",
-            "Bubble-Free Screen Protector Install",
-            "Screen Protector Tutorial",
-        ),
-        (
-            "A phone lies face up on a clean desk.",
-            "A cleaning cloth and a plastic card lie beside it.",
-        ),
-        (
-            ("open", "package"),
-            ("clean", "screen", "with a cloth"),
-            ("peel", "backing film"),
-            ("place", "protector", "over the screen"),
-            ("press", "protector", "onto the screen"),
-            ("remove", "bubbles", "with a card"),
-            ("show", "phone"),
-        ),
-    ),
-    _task(
-        "make a fruit smoothie",
-        "in a kitchen",
-        ("How to Make a Smoothie", "Healthy Banana Berry Smoothie", "5 Minute Breakfast Smoothie"),
-        (
-            "A blender stands on the counter next to a fruit bowl.",
-            "Bananas and berries are laid out on a board.",
-        ),
-        (
-            ("explain", "ingredients"),
-            ("peel", "banana"),
-            ("cut", "banana", "into slices"),
-            ("add", "fruit", "to the blender"),
-            ("pour", "milk", "into the blender"),
-            ("turn on", "blender"),
-            ("pour", "smoothie", "into the glass"),
-            ("show", "smoothie"),
-        ),
-    ),
-    _task(
-        "sew a button",
-        "at a sewing table",
-        ("How to Sew a Button", "Sewing a Button Back On", "Button Sewing for Beginners"),
-        (
-            "A shirt lies flat on the table with a loose button.",
-            "A spool of thread and a pin cushion sit nearby.",
-        ),
-        (
-            ("thread", "needle"),
-            ("tie", "knot", "at the end of the thread"),
-            ("insert", "needle", "into the fabric"),
-            ("pull", "thread", "through the button"),
-            ("wrap", "thread", "around the button"),
-            ("tie", "knot", "under the button"),
-            ("cut", "thread", "with scissors"),
-            ("show", "shirt"),
-        ),
-    ),
-    _task(
-        "upgrade laptop memory",
-        "at a desk",
-        ("How to Upgrade Laptop RAM", "Laptop Memory Upgrade Guide", "Adding RAM to Your Laptop"),
-        (
-            "A laptop lies upside down on an anti-static mat.",
-            "A small screwdriver set is open on the desk.",
-        ),
-        (
-            ("turn off", "laptop"),
-            ("remove", "screws", "from the back panel"),
-            ("open", "case"),
-            ("remove", "memory module"),
-            ("insert", "memory module", "into the slot"),
-            ("press", "module", "into place"),
-            ("close", "case"),
-            ("tighten", "screws"),
-            ("turn on", "laptop"),
-            ("show", "system settings"),
-        ),
-    ),
-    _task(
-        "clean white sneakers",
-        "at a bathroom sink",
-        ("How to Clean White Sneakers", "Make Your Shoes Look New Again", "Sneaker Cleaning Hack"),
-        (
-            "A pair of dirty white sneakers sits on a towel.",
-            "A brush and a bowl of soapy water are ready.",
-        ),
-        (
-            ("remove", "laces", "from the shoes"),
-            ("brush", "dirt", "off the shoes"),
-            ("mix", "cleaning solution", "in a bowl"),
-            ("clean", "soles", "with a brush"),
-            ("rinse", "shoes", "under the tap"),
-            ("dry", "shoes", "with a towel"),
-            ("insert", "laces", "into the eyelets"),
-            ("show", "sneakers"),
-        ),
-    ),
-    _task(
-        "make soft boiled eggs",
-        "in a kitchen",
-        (
-            "How to Make Soft Boiled Eggs",
-            "Perfect Soft Boiled Eggs with Toast Soldiers",
-            "Jammy Eggs Every Time",
-        ),
-        ("A small pot of water sits on the stove.", "A bowl of ice water waits next to the stove."),
-        (
-            ("pour", "water", "into the pot"),
-            ("heat", "water", "on the stove"),
-            ("place", "eggs", "in the pot"),
-            ("place", "eggs", "into the ice bath"),
-            ("crack", "shell", "with a spoon"),
-            ("peel", "eggs"),
-            ("slice", "toast", "into strips"),
-            ("show", "eggs"),
-        ),
-    ),
-    _task(
-        "patch a hole in drywall",
-        "in a hallway",
-        (
-            "How to Patch a Hole in Drywall",
-            "Drywall Repair Made Easy",
-            "Fix a Hole in the Wall Fast",
-        ),
-        (
-            "A fist-sized hole is visible in a white wall.",
-            "A putty knife and a tub of compound sit on a stool.",
-        ),
-        (
-            ("explain", "damage"),
-            ("cut", "patch", "to size"),
-            ("place", "patch", "over the hole"),
-            ("apply", "joint compound", "with a knife"),
-            ("clean", "surface", "with sandpaper"),
-            ("clean", "dust", "with a cloth"),
-            ("paint", "patch"),
-            ("show", "wall"),
-        ),
-    ),
-)
+TASKS: tuple[Task, ...] = _parse_tasks(_TASK_GRAMMARS)
 
 _MAX_STEPS = 12  # the longest script a task may have; slots are laid out for it
 

@@ -55,6 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit.errors import SchemaError, SourceError
+from loaders._files import describe_file
 from loaders.conform import Conformer
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def iter_json_batches(
         SchemaError: If the document is not a row, a list of rows or column
             form, or a row does not match the schema.
     """
-    name = source or _describe(file)
+    name = source or describe_file(file)
     try:
         with _open(file) as stream:
             text = stream.read()
@@ -134,7 +135,7 @@ def iter_jsonl_batches(
             (naming the line).
         SchemaError: If a line is not a row object or does not match the schema.
     """
-    name = source or _describe(file)
+    name = source or describe_file(file)
     try:
         with _open(file) as stream:
             yield from _batches(_line_rows(stream, name), config, name)
@@ -366,13 +367,3 @@ def _open(file: str | os.PathLike | BinaryIO) -> Iterator[BinaryIO]:
         if head == _GZIP_MAGIC:
             stream = stack.enter_context(gzip.GzipFile(fileobj=stream, mode="rb"))
         yield stream
-
-
-def _describe(file: object) -> str:
-    if isinstance(file, (str, os.PathLike)):
-        return os.fspath(file)
-    for attribute in ("path", "name"):
-        value = getattr(file, attribute, None)
-        if isinstance(value, str):
-            return value
-    return f"<{type(file).__name__}>"

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graphkit.errors import SourceError
+from loaders._files import describe_file
 from loaders.conform import Conformer
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def iter_parquet_batches(
         SchemaError: If a required column is missing, a column has the wrong
             type, or a value does not fit its canonical type.
     """
-    name = source or _describe(file)
+    name = source or describe_file(file)
     try:
         parquet = pq.ParquetFile(file)
     except (pa.ArrowException, OSError) as err:
@@ -142,13 +143,3 @@ def _leaves(dtype: pa.DataType, path: tuple[str, ...]) -> Iterator[tuple[str, ..
         yield from _leaves(dtype.value_type, path)
     else:
         yield path
-
-
-def _describe(file: object) -> str:
-    if isinstance(file, (str, os.PathLike)):
-        return os.fspath(file)
-    for attribute in ("path", "name"):
-        value = getattr(file, attribute, None)
-        if isinstance(value, str):
-            return value
-    return f"<{type(file).__name__}>"
