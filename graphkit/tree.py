@@ -615,8 +615,7 @@ def _join_fixed_width(
     node_words = _fixed_width_words(node_id)
     if node_words is None or node_id.null_count:
         return None
-    width = node_words.shape[1] * 8
-    parent_words = _fixed_width_words(parent_id, width=width)
+    parent_words = _fixed_width_words(parent_id, size=len(node_id[0].as_py().encode()))
     if parent_words is None:
         return None
     node_key = _mix(node_words)
@@ -632,8 +631,8 @@ def _join_fixed_width(
     key_match[queries] = sorted_key[hit] == parent_key[queries]
     candidate = np.empty(len(queries), dtype=np.int64)
     candidate[queries] = by_key[hit]
-    # Confirm each match on the full id (in child order, so one gather suffices).
-    same = key_match & _rows_equal(np.take(node_words, candidate, axis=0), parent_words)
+    # Confirm each match on the full id (in child order, so one gather per word).
+    same = key_match & _words_equal([words[candidate] for words in node_words], parent_words)
     parent = np.full(len(node_id), -1, dtype=np.int64)
     children = np.flatnonzero(has_parent)
     parent[children] = np.where(same, candidate, -2)
@@ -643,41 +642,49 @@ def _join_fixed_width(
     return parent, None
 
 
-def _fixed_width_words(array: pa.Array, width: int | None = None) -> np.ndarray | None:
-    """``[non-null, W]`` uint64 words of equal-length strings, else ``None``."""
-    if not pa.types.is_string(array.type):
+def _fixed_width_words(array: pa.Array, size: int | None = None) -> list[np.ndarray] | None:
+    """The bytes of equal-length strings as uint64 word columns, without copying.
+
+    Strings of ``L >= 8`` bytes are read as ``ceil(L / 8)`` strided views into
+    the Arrow data buffer (the last word overlaps the one before when ``L`` is
+    not a multiple of 8, so every byte is covered). Null strings must be empty
+    and are left out. Returns ``None`` when the strings differ in length (or
+    from ``size``), so the caller takes the general path.
+    """
+    if not pa.types.is_string(array.type) or len(array) == 0:
         return None
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset : array.offset + len(array) + 1]
     lengths = np.diff(offsets)
     valid = _valid(array)
     num_valid = int(valid.sum())
     if num_valid == 0:
-        return np.zeros((0, (width or 8) // 8), dtype=np.uint64)
-    size = int(lengths[valid][0])
-    if size == 0 or np.any(lengths[valid] != size) or np.any(lengths[~valid] != 0):
         return None
-    words = -(-size // 8)
-    if width is not None and width != words * 8:
+    length = int(lengths[valid][0])
+    if length < 8 or (size is not None and length != size):
         return None
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-    padded = np.zeros((num_valid, words * 8), dtype=np.uint8)
-    padded[:, :size] = data.reshape(num_valid, size)
-    return padded.view(np.uint64)
+    if np.any(lengths[valid] != length) or np.any(lengths[~valid] != 0):
+        return None
+    starts = list(range(0, length - 7, 8)) + ([length - 8] if length % 8 else [])
+    data = array.buffers()[2]
+    return [
+        np.ndarray((num_valid,), dtype="<u8", buffer=data, offset=int(offsets[0]) + start, strides=(length,))
+        for start in starts
+    ]
 
 
-def _rows_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise equality of two word matrices (faster than ``all(axis=1)``)."""
-    differ = a[:, 0] ^ b[:, 0]
-    for column in range(1, a.shape[1]):
-        differ |= a[:, column] ^ b[:, column]
+def _words_equal(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
+    """Row-wise equality of two lists of word columns."""
+    differ = a[0] ^ b[0]
+    for left, right in zip(a[1:], b[1:]):
+        differ |= left ^ right
     return differ == 0
 
 
-def _mix(words: np.ndarray) -> np.ndarray:
-    """A 64-bit hash of each row of words (multiply-xor; uint64 wraps)."""
-    key = words[:, 0].copy()
-    for column in range(1, words.shape[1]):
-        key ^= words[:, column]
+def _mix(words: list[np.ndarray]) -> np.ndarray:
+    """A 64-bit hash of each row of word columns (multiply-xor; uint64 wraps)."""
+    key = words[0].copy()
+    for column in words[1:]:
+        key ^= column
         key *= np.uint64(0x9E3779B97F4A7C15)
     return key
 

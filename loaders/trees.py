@@ -76,7 +76,7 @@ def iter_tree_batches(
     """
     validation = validation or ValidationConfig()
     report = report if report is not None else ValidationReport()
-    batches = _validated_batches(source, node_fields, metadata, batch_size, validation, report)
+    batches = _validated_batches(source, node_fields, metadata, batch_size, validation, report, prefetch)
     if prefetch <= 0:
         yield from batches
     else:
@@ -90,6 +90,7 @@ def _validated_batches(
     batch_size: int,
     validation: ValidationConfig,
     report: ValidationReport,
+    prefetch: int,
 ) -> Iterator[TreeBatch]:
     fields = None if node_fields is None else tuple(dict.fromkeys((*STRUCTURE_FIELDS, *node_fields)))
     reader = ReaderConfig(
@@ -100,7 +101,9 @@ def _validated_batches(
     )
     seen: set[str] = set()
     records = iter_record_batches(source, reader)
-    for record_batch in records:
+    # Decoding parquet (Arrow threads) and checking trees (numpy) each run ahead
+    # in their own thread, so both overlap the caller's work.
+    for record_batch in _read_ahead(records, prefetch) if prefetch > 0 else records:
         record_batch = _drop_seen(record_batch, seen, report, validation)
         trees = TreeBatch.from_arrow(record_batch, config=validation)
         for violation in trees.violations:

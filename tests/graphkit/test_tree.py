@@ -5,6 +5,7 @@ import pyarrow as pa
 import pytest
 
 from graphkit import schema
+from graphkit.errors import InvariantError
 from graphkit.tree import TreeBatch
 from tests import factories as f
 
@@ -110,3 +111,40 @@ def test_projected_structure_only_batch():
     trees = TreeBatch.from_arrow(projected)
     assert trees.text == {} and trees.metadata is None
     assert trees.num_nodes == 7
+
+
+def _fixed_width_rows(width: int):
+    """Rows whose ids all have ``width`` characters (the fast id-join path)."""
+    rows = f.rows(2)
+    for v, row in enumerate(rows):
+        names = {n["node_id"]: f"{v}{i}".rjust(width, "x") for i, n in enumerate(row["nodes"])}
+        for n in row["nodes"]:
+            n["node_id"] = names[n["node_id"]]
+            n["parent_id"] = names.get(n["parent_id"])
+    return rows
+
+
+@pytest.mark.parametrize("width", [8, 12, 36])
+def test_fixed_width_ids_resolve_like_variable_ones(width):
+    expected = TreeBatch.from_arrow(f.table(f.rows(2)))
+    trees = TreeBatch.from_arrow(f.table(_fixed_width_rows(width)))
+    assert np.array_equal(trees.parent, expected.parent)
+
+
+def test_fixed_width_parent_differing_in_last_byte_is_missing():
+    rows = _fixed_width_rows(12)
+    node = rows[1]["nodes"][3]
+    node["parent_id"] = node["parent_id"][:-1] + "#"
+    with pytest.raises(InvariantError, match="missing_parent"):
+        TreeBatch.from_arrow(f.table(rows))
+
+
+def test_fixed_width_ids_repeated_across_videos():
+    rows = _fixed_width_rows(12)
+    second = rows[1]
+    names = {n["node_id"]: rows[0]["nodes"][i]["node_id"] for i, n in enumerate(second["nodes"])}
+    for n in second["nodes"]:
+        n["node_id"] = names[n["node_id"]]
+        n["parent_id"] = names.get(n["parent_id"])
+    trees = TreeBatch.from_arrow(f.table(rows))
+    assert np.array_equal(trees.parent, TreeBatch.from_arrow(f.table(f.rows(2))).parent)
