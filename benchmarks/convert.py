@@ -118,6 +118,7 @@ def worker(method: str, path: str, batch_size: int, repeat: int) -> dict:
     import torch_geometric  # noqa: F401
 
     import graphkit.pyg  # noqa: F401
+    import loaders.trees  # noqa: F401
 
     baseline = _peak_rss_mb()
     run = {"floor": run_floor, "naive": run_naive, "graphkit": run_graphkit}[method]

@@ -313,11 +313,15 @@ class TreeBatch:
             and ``NEXT_LEAF`` by source position, ``HAS_ROOT`` by video.
         """
         spec = edge_type if isinstance(edge_type, schema.EdgeTypeSpec) else schema.edge_type(edge_type)
+        if spec.name not in self._edges:
+            self._edges[spec.name] = _EDGE_BUILDERS[spec.name](self)
         return self._edges[spec.name]
 
     @functools.cached_property
     def _edges(self) -> dict[str, EdgeIndex]:
-        return _LazyEdges(self)
+        # A plain cache of results: holding no reference back to the batch keeps
+        # it free of reference cycles, so its arrays are freed as soon as it is.
+        return {}
 
     def edges_per_video(self, edge_type: str | schema.EdgeTypeSpec) -> np.ndarray:
         """``[V]`` int64 number of edges of a type in each video."""
@@ -435,38 +439,33 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, counts)
 
 
-class _LazyEdges(dict):
-    """Computes each edge type on first access."""
+def _parent_of_edges(t: TreeBatch) -> EdgeIndex:
+    children = np.flatnonzero(t.parent >= 0)
+    return EdgeIndex(t.parent[children], children, {"order": t.child_order[children]})
 
-    def __init__(self, trees: TreeBatch) -> None:
-        super().__init__()
-        self.trees = trees
 
-    def __missing__(self, name: str) -> EdgeIndex:
-        value = getattr(self, "_" + name.lower())(self.trees)
-        self[name] = value
-        return value
+def _next_edges(t: TreeBatch) -> EdgeIndex:
+    # Grouping the time order by level (a stable radix sort on int16) puts
+    # each video's level in time order; consecutive pairs are the edges.
+    sequence = t.time_order
+    by_level = sequence[np.argsort(t.level[sequence], kind="stable")]
+    return _consecutive(t, by_level, same_level=True, gap=True)
 
-    @staticmethod
-    def _parent_of(t: TreeBatch) -> EdgeIndex:
-        children = np.flatnonzero(t.parent >= 0)
-        return EdgeIndex(t.parent[children], children, {"order": t.child_order[children]})
 
-    @staticmethod
-    def _next(t: TreeBatch) -> EdgeIndex:
-        # Grouping the time order by level (a stable radix sort on int16) puts
-        # each video's level in time order; consecutive pairs are the edges.
-        sequence = t.time_order
-        by_level = sequence[np.argsort(t.level[sequence], kind="stable")]
-        return _consecutive(t, by_level, same_level=True, gap=True)
+def _next_leaf_edges(t: TreeBatch) -> EdgeIndex:
+    return _consecutive(t, t._leaves_in_time, same_level=False, gap=False)
 
-    @staticmethod
-    def _next_leaf(t: TreeBatch) -> EdgeIndex:
-        return _consecutive(t, t._leaves_in_time, same_level=False, gap=False)
 
-    @staticmethod
-    def _has_root(t: TreeBatch) -> EdgeIndex:
-        return EdgeIndex(np.arange(t.num_videos, dtype=np.int64), t.root)
+def _has_root_edges(t: TreeBatch) -> EdgeIndex:
+    return EdgeIndex(np.arange(t.num_videos, dtype=np.int64), t.root)
+
+
+_EDGE_BUILDERS = {
+    schema.PARENT_OF.name: _parent_of_edges,
+    schema.NEXT.name: _next_edges,
+    schema.NEXT_LEAF.name: _next_leaf_edges,
+    schema.HAS_ROOT.name: _has_root_edges,
+}
 
 
 @dataclass

@@ -337,31 +337,25 @@ def _untiled_parents(
 ) -> np.ndarray:
     """Parents with two children that do not tile them, in O(N).
 
-    With two children, tiling means: exactly one child starts where the parent
-    starts, the other ends where the parent ends, and the first ends where the
-    second starts. Parents with another number of children are the
+    With two children, tiling means: exactly one child (the first) starts
+    where the parent starts, and the other starts where the first ends and ends
+    where the parent ends. Parents with another number of children are the
     ``not_binary`` rule's.
     """
     num_nodes = len(parent)
     children = np.flatnonzero(parent >= 0)
     p = parent[children]
-    starts_with_parent = np.abs(start[children] - start[p]) <= tol
-    firsts = np.bincount(p[starts_with_parent], minlength=num_nodes)
-    first_end = np.full(num_nodes, np.nan, dtype=np.float64)
-    second_start = np.full(num_nodes, np.nan, dtype=np.float64)
-    second_end = np.full(num_nodes, np.nan, dtype=np.float64)
-    first_end[p[starts_with_parent]] = end[children[starts_with_parent]]
-    later = ~starts_with_parent
-    second_start[p[later]] = start[children[later]]
-    second_end[p[later]] = end[children[later]]
-    binary = num_children == 2
-    with np.errstate(invalid="ignore"):
-        tiles = (
-            (firsts == 1)
-            & (np.abs(first_end - second_start) <= tol)
-            & (np.abs(second_end - end) <= tol)
-        )
-    return binary & ~tiles
+    is_first = np.abs(start[children] - start[p]) <= tol
+    firsts = np.bincount(p[is_first], minlength=num_nodes)
+    first_end = np.zeros(num_nodes, dtype=end.dtype)
+    first_end[p[is_first]] = end[children[is_first]]
+    later, later_parent = children[~is_first], p[~is_first]
+    seam_ok = (np.abs(start[later] - first_end[later_parent]) <= tol) & (
+        np.abs(end[later] - end[later_parent]) <= tol
+    )
+    bad = (num_children == 2) & (firsts != 1)
+    bad[later_parent[~seam_ok]] = True
+    return bad & (num_children == 2)
 
 
 def _text_problems(column: pa.Array, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
