@@ -148,3 +148,20 @@ def test_fixed_width_ids_repeated_across_videos():
         n["parent_id"] = names.get(n["parent_id"])
     trees = TreeBatch.from_arrow(f.table(rows))
     assert np.array_equal(trees.parent, TreeBatch.from_arrow(f.table(f.rows(2))).parent)
+
+
+def test_batch_is_freed_without_waiting_for_garbage_collection():
+    import gc
+    import weakref
+
+    gc.disable()  # a reference cycle would keep the batch (and its arrays) alive
+    try:
+        trees = TreeBatch.from_arrow(f.table(f.rows(2)))
+        for spec in schema.EDGE_TYPES:
+            trees.edges(spec)
+        _ = trees.height, trees.time_order, trees.leaf_rank
+        ref = weakref.ref(trees)
+        del trees
+        assert ref() is None
+    finally:
+        gc.enable()
