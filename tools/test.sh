@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 if [ -f tools/neo4j-dev/pom.xml ]; then
-    .venv/bin/python -m loaders.neo4j_server build
+    .venv/bin/python -c "from loaders.neo4j_server import build_dev_server; build_dev_server()"
 fi
 exec .venv/bin/python -m pytest -n 2 "$@"
