@@ -85,7 +85,7 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (the stats contract).")] = False,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
-    batch_size: BatchSize = 1024,
+    batch_size: BatchSize = 256,
 ) -> None:
     """Per-level counts, depth, edges, annotation coverage and label distribution."""
     from graphkit.schema import STRUCTURE_FIELDS
@@ -114,7 +114,7 @@ def convert(
     on_disk: Annotated[bool, typer.Option("--on-disk", help="OnDiskDataset (for preview scale).")] = False,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
-    batch_size: BatchSize = 1024,
+    batch_size: BatchSize = 256,
 ) -> None:
     """Convert sources into a PyG dataset directory (features, labels, splits)."""
     from graphkit.tasks import NodeTask

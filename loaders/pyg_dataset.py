@@ -145,7 +145,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         sources: Sequence[str] | None = None,
         task: NodeTask | None = None,
         validation: ValidationConfig | None = None,
-        batch_size: int = 1024,
+        batch_size: int = 256,
         transform: Callable | None = None,
         force_reload: bool = False,
         log: bool = True,
@@ -219,7 +219,7 @@ class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):
         sources: Sequence[str] | None = None,
         task: NodeTask | None = None,
         validation: ValidationConfig | None = None,
-        batch_size: int = 1024,
+        batch_size: int = 256,
         transform: Callable | None = None,
         log: bool = True,
     ) -> None:
@@ -256,7 +256,7 @@ def build_dataset(
     task: NodeTask | None = None,
     on_disk: bool = False,
     validation: ValidationConfig | None = None,
-    batch_size: int = 1024,
+    batch_size: int = 256,
     **kwargs: Any,
 ) -> Action100MDataset | Action100MOnDiskDataset:
     """Process sources into a dataset directory (in memory or on disk)."""
