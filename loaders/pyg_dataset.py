@@ -122,7 +122,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         validation (ValidationConfig, optional): Invariant checking.
             (default: strict, raising)
         batch_size (int, optional): Videos per record batch while processing.
-            (default: :obj:`1024`)
+            (default: :obj:`256`)
         transform (callable, optional): Applied on every access.
         force_reload (bool, optional): Process again even if cached.
             (default: :obj:`False`)
