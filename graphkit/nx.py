@@ -25,6 +25,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["to_networkx", "from_networkx"]
 
+_TEXT_NAMES = frozenset((*schema.TEXT_PROPERTIES, *schema.GPT_PROPERTIES))
 _METADATA_SCALARS = ("title", "description", "view_count", "like_count", "duration", "upload_date")
 
 
@@ -138,9 +140,7 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
             parent_of[target] = source
     videos: dict[str, dict] = {}
     segments: dict[str, list[dict]] = {}
-    text_names = [n for n in schema.TEXT_PROPERTIES]
-    gpt_names = list(schema.GPT_FIELDS)
-    has_gpt = False
+    present: set[str] = set()  # text properties any segment carries
     for key, attrs in graph.nodes(data=True):
         kind = attrs.get("type")
         if kind == schema.VIDEO.label:
@@ -150,7 +150,7 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
             uid = attrs.get("video_uid")
             if uid is None:
                 raise GraphkitError(f"segment {key!r} has no video_uid")
-            has_gpt = has_gpt or any(name in attrs for name in gpt_names)
+            present.update(name for name in attrs if name in _TEXT_NAMES)
             segments.setdefault(uid, []).append(
                 {
                     "node_id": key,
@@ -158,7 +158,7 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
                     "level": attrs.get("level"),
                     "start": attrs.get("start"),
                     "end": attrs.get("end"),
-                    **{name: attrs.get(name) for name in text_names},
+                    **{name: attrs.get(name) for name in schema.TEXT_PROPERTIES},
                     "gpt": _gpt(attrs),
                 }
             )
@@ -178,14 +178,11 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
     ]
     table = pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA)
     trees = TreeBatch.from_arrow(table)
-    present = {name for name in schema.TEXT_PROPERTIES if any(name in a for _, a in graph.nodes(data=True))}
-    keep = {k: v for k, v in trees.text.items() if k in present or (has_gpt and k in gpt_names)}
-    metadata = trees.metadata if with_metadata else None
-    return TreeBatch(**{**_as_dict(trees), "text": keep, "metadata": metadata})
-
-
-def _as_dict(trees: TreeBatch) -> dict:
-    return {name: getattr(trees, name) for name in TreeBatch.__dataclass_fields__}
+    # gpt fields come as a group: one present means the gpt struct was read.
+    if present & set(schema.GPT_PROPERTIES):
+        present |= set(schema.GPT_PROPERTIES)
+    text = {name: column for name, column in trees.text.items() if name in present}
+    return dataclasses.replace(trees, text=text, metadata=trees.metadata if with_metadata else None)
 
 
 def _gpt(attrs: dict) -> dict | None:

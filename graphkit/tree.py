@@ -37,6 +37,7 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from dataclasses import dataclass, field
@@ -157,7 +158,7 @@ class TreeBatch:
 
     def with_violations(self, violations: tuple[Violation, ...]) -> TreeBatch:
         """A copy of this batch carrying ``violations`` (skipped videos)."""
-        return TreeBatch(**_fields(self, violations=violations))
+        return dataclasses.replace(self, violations=violations)
 
     # -- sizes -------------------------------------------------------------
     @property
@@ -423,11 +424,6 @@ def _consecutive(t: TreeBatch, sequence: np.ndarray, *, same_level: bool, gap: b
     target = successor[source]
     attrs = {"gap": (t.start[target] - t.end[source]).astype(np.float32)} if gap else {}
     return EdgeIndex(source, target, attrs)
-
-
-def _fields(trees: TreeBatch, **changes: object) -> dict[str, object]:
-    names = TreeBatch.__dataclass_fields__
-    return {name: changes.get(name, getattr(trees, name)) for name in names}
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
