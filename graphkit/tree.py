@@ -551,7 +551,8 @@ def _decode(batch: pa.RecordBatch | pa.Table) -> _Decoded:
     level_valid = _valid(level_arr)
     time_valid = _valid(start_arr) & _valid(end_arr)
 
-    parent, id_code = _resolve_parents(node_id, parent_id, counts)
+    layout = (level, start) if level_valid.all() and time_valid.all() else None
+    parent, id_code = _resolve_parents(node_id, parent_id, counts, layout)
     texts = _texts(values, names)
     metadata = _column(batch, "metadata") if "metadata" in batch.schema.names else None
     return _Decoded(
@@ -583,42 +584,92 @@ def _floats(array: pa.Array) -> np.ndarray:
 
 
 def _resolve_parents(
-    node_id: pa.Array, parent_id: pa.Array, counts: np.ndarray
+    node_id: pa.Array,
+    parent_id: pa.Array,
+    counts: np.ndarray,
+    layout: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Parent positions (``-1`` root, ``-2`` not in the video) and id codes.
 
     The id code is equal for equal ids of one video and ``-1`` for a null id;
     it is ``None`` when the ids are proven set and unique.
-    Fixed-width ids (UUIDs, as in all of Action100M) take a fast path: their
-    bytes are read as 64-bit words, hashed, and joined by sorting; every match
-    is then confirmed word for word, so a hash collision can never pair the
-    wrong nodes. Other ids, or a batch with repeated ids, use Arrow's hash
-    kernels with (video, id) pairs, so equal ids in different videos never mix.
+
+    Fixed-width ids (UUIDs, as in all of Action100M) are read as 64-bit words
+    straight from the Arrow buffer. Published rows list each video's nodes by
+    level, then start time; when ``layout`` (levels and starts) shows that
+    order, each child's parent is *guessed* by time (the node one level up
+    that starts at or before it, found with one binary search) and the guess
+    is confirmed word for word against ``parent_id``. Otherwise ids are hashed
+    and joined by sorting, again confirmed word for word, so a hash collision
+    can never pair the wrong nodes. Other ids, a failed guess or repeated ids
+    use Arrow's hash kernels on (video, id) pairs, so equal ids in different
+    videos never mix.
     """
     video_index = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     if pa.types.is_null(parent_id.type):
         parent_id = pa.nulls(len(node_id), pa.string())
-    fast = _join_fixed_width(node_id, parent_id, video_index)
-    if fast is not None:
-        return fast
+    nodes = _fixed_width_ids(node_id) if node_id.null_count == 0 else None
+    if nodes is not None:
+        parents = _fixed_width_ids(parent_id, size=nodes[0].shape[1])
+        if parents is not None and _distinct_keys(_mix(nodes[1])):
+            has_parent = _valid(parent_id)
+            if layout is not None:
+                parent = _join_by_layout(nodes[0], parents[0], has_parent, video_index, *layout)
+                if parent is not None:
+                    return parent, None
+            return _join_by_hash(nodes[1], parents[1], has_parent, video_index), None
     return _join_by_dictionary(node_id, parent_id, video_index)
 
 
-def _join_fixed_width(
-    node_id: pa.Array, parent_id: pa.Array, video_index: np.ndarray
-) -> tuple[np.ndarray, None] | None:
-    node_words = _fixed_width_words(node_id)
-    if node_words is None or node_id.null_count:
+def _distinct_keys(keys: np.ndarray) -> bool:
+    """Whether all 64-bit keys differ (then the ids they hash certainly do)."""
+    ordered = np.sort(keys)
+    return not np.any(ordered[1:] == ordered[:-1])
+
+
+def _join_by_layout(
+    node_bytes: np.ndarray,
+    parent_bytes: np.ndarray,
+    has_parent: np.ndarray,
+    video_index: np.ndarray,
+    level: np.ndarray,
+    start: np.ndarray,
+) -> np.ndarray | None:
+    """Parents guessed from the (video, level, start) order, or ``None``."""
+    if np.any(start < 0) or np.any(level < 0) or len(level) == 0:
         return None
-    parent_words = _fixed_width_words(parent_id, size=len(node_id[0].as_py().encode()))
-    if parent_words is None:
+    # (video, level, start) packed into one sortable uint64: non-negative
+    # float32 values order like their bit patterns.
+    bits = start.view(np.uint32).astype(np.uint64)
+    key = (video_index.astype(np.uint64) << np.uint64(38)) | (level.astype(np.uint64) << np.uint64(32)) | bits
+    if int(video_index[-1]) >= 1 << 26 or int(level.max()) >= 64 or not np.all(key[1:] > key[:-1]):
         return None
+    children = np.flatnonzero(has_parent)
+    if np.any(level[children] < 1):
+        return None
+    query = key[children] - (np.uint64(1) << np.uint64(32))  # the same start one level up
+    guess = np.searchsorted(key, query, side="right") - 1
+    guess = np.maximum(guess, 0)
+    if not (
+        np.all(video_index[guess] == video_index[children])
+        and np.array_equal(np.take(node_bytes, guess, axis=0), parent_bytes)
+    ):
+        return None
+    parent = np.full(len(level), -1, dtype=np.int64)
+    parent[children] = guess
+    return parent
+
+
+def _join_by_hash(
+    node_words: list[np.ndarray],
+    parent_words: list[np.ndarray],
+    has_parent: np.ndarray,
+    video_index: np.ndarray,
+) -> np.ndarray:
+    """Parents by sorting 64-bit hashes of the ids (node ids known distinct)."""
     node_key = _mix(node_words)
     by_key = np.argsort(node_key)
     sorted_key = node_key[by_key]
-    if np.any(sorted_key[1:] == sorted_key[:-1]):
-        return None  # repeated ids (or a collision): the exact path decides
-    has_parent = _valid(parent_id)
     parent_key = _mix(parent_words)
     queries = np.argsort(parent_key)
     hit = np.minimum(np.searchsorted(sorted_key, parent_key[queries]), len(sorted_key) - 1)
@@ -628,23 +679,24 @@ def _join_fixed_width(
     candidate[queries] = by_key[hit]
     # Confirm each match on the full id (in child order, so one gather per word).
     same = key_match & _words_equal([words[candidate] for words in node_words], parent_words)
-    parent = np.full(len(node_id), -1, dtype=np.int64)
+    parent = np.full(len(video_index), -1, dtype=np.int64)
     children = np.flatnonzero(has_parent)
     parent[children] = np.where(same, candidate, -2)
     found = parent >= 0
     found[found] = video_index[parent[found]] == video_index[found]
     parent[has_parent & ~found] = -2
-    return parent, None
+    return parent
 
 
-def _fixed_width_words(array: pa.Array, size: int | None = None) -> list[np.ndarray] | None:
-    """The bytes of equal-length strings as uint64 word columns, without copying.
+def _fixed_width_ids(array: pa.Array, size: int | None = None) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """Equal-length strings as a byte block and as uint64 word columns, without copying.
 
-    Strings of ``L >= 8`` bytes are read as ``ceil(L / 8)`` strided views into
-    the Arrow data buffer (the last word overlaps the one before when ``L`` is
-    not a multiple of 8, so every byte is covered). Null strings must be empty
-    and are left out. Returns ``None`` when the strings differ in length (or
-    from ``size``), so the caller takes the general path.
+    Returns the ``[non-null, L]`` uint8 block of their bytes and ``ceil(L / 8)``
+    strided uint64 views into it (the last word overlaps the one before when
+    ``L`` is not a multiple of 8, so every byte is covered). Null strings must
+    be empty and are left out. Returns ``None`` when the strings differ in
+    length (or from ``size``) or are shorter than 8 bytes, so the caller takes
+    the general path.
     """
     if not pa.types.is_string(array.type) or len(array) == 0:
         return None
@@ -659,12 +711,14 @@ def _fixed_width_words(array: pa.Array, size: int | None = None) -> list[np.ndar
         return None
     if np.any(lengths[valid] != length) or np.any(lengths[~valid] != 0):
         return None
-    starts = list(range(0, length - 7, 8)) + ([length - 8] if length % 8 else [])
     data = array.buffers()[2]
-    return [
+    block = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(num_valid, length)
+    starts = list(range(0, length - 7, 8)) + ([length - 8] if length % 8 else [])
+    words = [
         np.ndarray((num_valid,), dtype="<u8", buffer=data, offset=int(offsets[0]) + start, strides=(length,))
         for start in starts
     ]
+    return block, words
 
 
 def _words_equal(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:

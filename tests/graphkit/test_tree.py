@@ -165,3 +165,35 @@ def test_batch_is_freed_without_waiting_for_garbage_collection():
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_layout_guess_and_hash_join_agree_on_shuffled_rows():
+    """Rows in (level, start) order take the guess-by-time path; shuffled rows the hash join."""
+    from graphkit.synth import generate_batch
+
+    table = pa.Table.from_batches([generate_batch(6, seed=11)])
+    ordered = TreeBatch.from_arrow(table)
+    rows = table.to_pylist()
+    rng = np.random.default_rng(0)
+    for row in rows:
+        row["nodes"] = [row["nodes"][i] for i in rng.permutation(len(row["nodes"]))]
+    shuffled = TreeBatch.from_arrow(pa.Table.from_pylist(rows, schema=table.schema))
+    as_ids = lambda t: {  # noqa: E731
+        t.node_id[i].as_py(): (t.node_id[t.parent[i]].as_py() if t.parent[i] >= 0 else None)
+        for i in range(t.num_nodes)
+    }
+    assert as_ids(ordered) == as_ids(shuffled)
+
+
+@pytest.mark.parametrize("defect", ["missing", "wrong_level"])
+def test_layout_ordered_rows_with_a_bad_parent_id_are_still_caught(defect):
+    from graphkit.synth import generate_batch
+
+    rows = pa.Table.from_batches([generate_batch(3, seed=4)]).to_pylist()
+    nodes = rows[1]["nodes"]
+    child = next(n for n in nodes if n["level"] == 3)
+    child["parent_id"] = "0" * 36 if defect == "missing" else nodes[0]["node_id"]
+    rule = "missing_parent" if defect == "missing" else "level_mismatch"
+    with pytest.raises(InvariantError, match=rule) as info:
+        TreeBatch.from_arrow(pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA))
+    assert info.value.video_uid == rows[1]["video_uid"]
