@@ -1,0 +1,164 @@
+"""Bulk-import CSV export speed, and the real importer's rate, side by side in one run.
+
+Over the same synthetic trees (``graphkit.synth``, real schema, all text and
+metadata), already decoded into :class:`~graphkit.tree.TreeBatch` batches:
+
+* ``naive`` — what a user writes without graphkit: every node and
+  relationship as a Python dict, written with :class:`csv.DictWriter` (one
+  file per label and type, the same headers and values);
+* ``graphkit`` — :func:`loaders.neo4j_csv.export_csv`: Arrow columns written by
+  ``pyarrow.csv``, batch by batch;
+* ``import`` — the real ``neo4j-admin database import full`` on graphkit's
+  files, into a fresh Neo4j home (:func:`loaders.neo4j_import.run_import`;
+  wall time including the JVM start). Synthetic captions hold newlines, so
+  the importer runs its slower multi-line parser, as it must on real data.
+
+Rows are nodes plus relationships (all CSV data rows). ``graphkit`` takes the
+best of ``--repeat`` runs; ``naive`` runs once.
+
+Usage::
+
+    python benchmarks/neo4j_csv.py                 # table, ~1.35M rows
+    python benchmarks/neo4j_csv.py --json          # one JSON object
+    python benchmarks/neo4j_csv.py --no-import     # skip the importer
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from graphkit import schema  # noqa: E402
+from graphkit.synth import generate_batch  # noqa: E402
+from graphkit.tree import TreeBatch  # noqa: E402
+from loaders.neo4j_csv import ARRAY_DELIMITER, csv_file_name, edge_header, export_csv, node_header  # noqa: E402
+
+
+def make_batches(num_videos: int, batch_size: int, seed: int) -> list[TreeBatch]:
+    return [
+        TreeBatch.from_arrow(generate_batch(min(batch_size, num_videos - first), seed=seed, first_video=first))
+        for first in range(0, num_videos, batch_size)
+    ]
+
+
+def naive_export(batches: list[TreeBatch], out: Path) -> int:
+    """Row dicts and csv.DictWriter: the obvious per-row Python code."""
+    out.mkdir(parents=True, exist_ok=True)
+    specs = [*schema.NODE_TYPES, *schema.EDGE_TYPES]
+    handles = {spec: open(out / csv_file_name(spec), "w", newline="", encoding="utf-8") for spec in specs}
+    writers = {}
+    for spec, handle in handles.items():
+        header = node_header(spec) if isinstance(spec, schema.NodeTypeSpec) else edge_header(spec)
+        writers[spec] = csv.DictWriter(handle, fieldnames=header)
+        writers[spec].writeheader()
+    rows = 0
+    for trees in batches:
+        uids = trees.video_uid.to_pylist()
+        for uid, meta in zip(uids, trees.metadata.to_pylist()):
+            transcript = meta["transcript"] or []
+            writers[schema.VIDEO].writerow({
+                "video_uid:ID(Video)": uid, "title:string": meta["title"],
+                "description:string": meta["description"], "view_count:long": meta["view_count"],
+                "like_count:long": meta["like_count"], "duration:long": meta["duration"],
+                "upload_date:string": meta["upload_date"],
+                "transcript_time:string[]": ARRAY_DELIMITER.join(t["time"] for t in transcript),
+                "transcript_text:string[]": ARRAY_DELIMITER.join(t["text"] for t in transcript),
+                ":LABEL": "Video",
+            })
+            rows += 1
+        ids = trees.node_id.to_pylist()
+        texts = {name: column.to_pylist() for name, column in trees.text.items()}
+        video_index, level = trees.video_index.tolist(), trees.level.tolist()
+        start, end, leaf = trees.start.tolist(), trees.end.tolist(), trees.is_leaf.tolist()
+        for i, node_id in enumerate(ids):
+            row = {
+                "node_id:ID(Segment)": node_id, "video_uid:string": uids[video_index[i]],
+                "level:int": level[i], "start:float": start[i], "end:float": end[i],
+                "duration:float": end[i] - start[i], "is_leaf:boolean": "true" if leaf[i] else "false",
+                ":LABEL": "Segment",
+            }
+            for name, values in texts.items():
+                row[f"{name}:string"] = values[i]
+            writers[schema.SEGMENT].writerow(row)
+            rows += 1
+        for spec in schema.EDGE_TYPES:
+            edges = trees.edges(spec)
+            sources = uids if spec.source is schema.VIDEO else ids
+            header = edge_header(spec)
+            attrs = [edges.attrs[p.name].tolist() for p in spec.properties]
+            for k, (s, t) in enumerate(zip(edges.source.tolist(), edges.target.tolist())):
+                row = {header[0]: sources[s], header[1]: ids[t], ":TYPE": spec.name}
+                for column, values in zip(header[3:], attrs):
+                    row[column] = values[k]
+                writers[spec].writerow(row)
+                rows += 1
+    for handle in handles.values():
+        handle.close()
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--videos", type=int, default=1000, help="synthetic videos (~1,350 rows each)")
+    parser.add_argument("--batch-size", type=int, default=250, help="videos per TreeBatch")
+    parser.add_argument("--repeat", type=int, default=3, help="graphkit runs; the best counts")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-import", action="store_true", help="skip the real importer")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    batches = make_batches(args.videos, args.batch_size, args.seed)
+    for trees in batches:  # derive the edges once, outside every timing
+        for spec in schema.EDGE_TYPES:
+            trees.edges(spec)
+    report: dict[str, object] = {"videos": args.videos, "nodes": sum(b.num_nodes + b.num_videos for b in batches)}
+    with tempfile.TemporaryDirectory(prefix="graphkit-bench-csv-") as tmp:
+        best = None
+        for run in range(max(args.repeat, 1)):
+            export = export_csv(batches, Path(tmp) / f"graphkit{run}")
+            if best is None or export.seconds < best.seconds:
+                best = export
+        started = time.perf_counter()
+        naive_rows = naive_export(batches, Path(tmp) / "naive")
+        naive_seconds = time.perf_counter() - started
+        assert naive_rows == best.rows, (naive_rows, best.rows)
+        report.update(
+            rows=best.rows,
+            megabytes=round(best.bytes_written / 1e6, 1),
+            seconds=round(best.seconds, 3),
+            rows_per_s=round(best.rows_per_s),
+            naive_seconds=round(naive_seconds, 3),
+            naive_rows_per_s=round(naive_rows / naive_seconds),
+            speedup_vs_naive=round(naive_seconds / best.seconds, 1),
+            multiline=bool(best.multiline_files),
+        )
+        if not args.no_import:
+            from loaders.neo4j_import import run_import
+
+            imported = run_import(best, Path(tmp) / "home")
+            report.update(
+                import_seconds=round(imported.seconds, 2),
+                import_rows_per_s=round(imported.rows_per_s),
+                importer_reported_seconds=round(imported.importer_seconds, 2),
+            )
+    if args.json:
+        print(json.dumps(report))
+        return
+    print(f"{report['rows']:,} rows ({report['nodes']:,} nodes), {report['megabytes']} MB of CSV")
+    print(f"  naive (csv.DictWriter) {report['naive_seconds']:8.2f} s {report['naive_rows_per_s']:>12,} rows/s")
+    print(f"  graphkit export_csv    {report['seconds']:8.2f} s {report['rows_per_s']:>12,} rows/s"
+          f"   ({report['speedup_vs_naive']}x)")
+    if "import_seconds" in report:
+        print(f"  neo4j-admin import     {report['import_seconds']:8.2f} s {report['import_rows_per_s']:>12,} rows/s")
+
+
+if __name__ == "__main__":
+    main()
