@@ -36,6 +36,10 @@ app = typer.Typer(
 )
 console = Console(stderr=True, soft_wrap=True)
 
+from graphkit.cli_neo4j import neo4j_app  # noqa: E402  (a sub-app; its commands import lazily)
+
+app.add_typer(neo4j_app, name="neo4j")
+
 Sources = Annotated[list[str], typer.Argument(help="Parquet/JSON/JSONL files, directories, globs or URLs.")]
 SkipInvalid = Annotated[
     bool, typer.Option("--skip-invalid", help="Skip videos that break an invariant and report them.")

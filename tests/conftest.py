@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+# One definition for the whole suite, so the session-scoped server is started
+# once per session (a fixture imported into each module is one per module).
+from tests.neo4j_fixtures import neo4j_server  # noqa: F401
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Under pytest-xdist (--dist loadgroup) every Neo4j test runs on one worker,

@@ -7,13 +7,10 @@ on a free port in a temporary directory, with a random password, and stops it
 at the end of the session. A server that cannot be started fails the tests
 that need it: Neo4j tests never skip.
 
-Use it by importing it into a test module (pytest finds fixtures in the
-module's namespace)::
-
-    from tests.neo4j_fixtures import neo4j_server  # noqa: F401
-
-With pytest-xdist every worker process has its own session, hence its own
-server.
+``tests/conftest.py`` imports it once for the whole suite, so test modules
+just name ``neo4j_server`` as an argument. ``tests/conftest.py`` also sends
+every ``neo4j``-marked test to one pytest-xdist worker, so a session starts
+one server.
 """
 
 from __future__ import annotations

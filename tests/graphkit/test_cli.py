@@ -120,3 +120,14 @@ def test_synth_show_and_convert(tmp_path):
     converted = graphkit("convert", str(data), "--out", str(tmp_path / "ds"))
     assert converted.returncode == 0, converted.stderr
     assert "wrote 6 video graphs" in converted.stderr
+
+
+def test_neo4j_export_csv_command(tmp_path, synthetic):
+    result = graphkit("neo4j", "export-csv", str(synthetic), "--out", str(tmp_path / "csv"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("neo4j-admin database import full neo4j --nodes=")
+    header = (tmp_path / "csv" / "segments.csv").read_text().splitlines()[0]
+    assert header.startswith("node_id:ID(Segment)")
+    rows = pq.read_table(synthetic).to_pylist()
+    segments = sum(len(r["nodes"]) for r in rows)
+    assert f"wrote {len(rows) + segments:,} nodes" in result.stderr

@@ -13,7 +13,6 @@ from graphkit.synth import generate_batch
 from graphkit.tree import TreeBatch
 from loaders.cookbook import CookbookQuery, cookbook_dir, describe_query, list_queries, load_query
 from loaders.trees import read_trees
-from tests.neo4j_fixtures import neo4j_server  # noqa: F401
 
 SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "action100m-sample.parquet"
 NA = schema.NOT_APPLICABLE

@@ -15,7 +15,7 @@ from loaders.neo4j_server import (
     dev_server_dir,
     dev_server_jar,
 )
-from tests.neo4j_fixtures import FAST_START, neo4j_server  # noqa: F401
+from tests.neo4j_fixtures import FAST_START
 
 
 def _count(uri: str, auth: tuple[str, str], label: str) -> int:

@@ -1,0 +1,289 @@
+"""Every Cypher statement graphkit sends to Neo4j, built from the schema module.
+
+graphkit writes a video's Tree-of-Captions to Neo4j as ``:Video`` and
+``:Segment`` nodes joined by ``PARENT_OF``, ``NEXT``, ``NEXT_LEAF`` and
+``HAS_ROOT`` relationships (:mod:`graphkit.schema`). This module holds the
+statements that do it, one function per statement, named for what it does
+(the layout of ``neo4j-graphrag``'s ``neo4j_queries.py``):
+
+* :func:`create_constraint_queries` -- one uniqueness constraint per node
+  type on its key (``Video.video_uid``, ``Segment.node_id``) and a range
+  index on ``Segment.video_uid``, all ``IF NOT EXISTS`` so they can run on
+  every load;
+* :func:`upsert_nodes_query` and :func:`upsert_relationships_query` --
+  batched writes taking one list parameter, ``UNWIND $rows AS row``, with
+  ``MERGE`` on the unique key, so a statement that is run twice (a rerun, or
+  a transaction the driver retries) leaves the same graph as running it once;
+* :func:`read_video_uids_query`, :func:`read_videos_query`,
+  :func:`read_segments_query` -- read-back;
+* :func:`delete_videos_query` -- remove videos and their segments.
+
+Security: labels, relationship types and property names are spliced in only
+from :mod:`graphkit.schema` (and checked to be plain identifiers); every value
+travels as the ``$rows`` parameter, so a caption such as
+``"}) DETACH DELETE n //`` is stored as text and never runs.
+
+Examples:
+    >>> from graphkit.schema import PARENT_OF, SEGMENT
+    >>> print(upsert_nodes_query(SEGMENT))
+    UNWIND $rows AS row
+    MERGE (n:Segment {node_id: row.node_id})
+    SET n += row
+    >>> print(upsert_relationships_query(PARENT_OF))
+    UNWIND $rows AS row
+    MATCH (source:Segment {node_id: row.source})
+    MATCH (target:Segment {node_id: row.target})
+    MERGE (source)-[r:PARENT_OF]->(target)
+    SET r.order = row.order
+"""
+
+from __future__ import annotations
+
+import re
+
+from graphkit import schema
+from graphkit.schema import EdgeTypeSpec, NodeTypeSpec
+
+__all__ = [
+    "constraint_name",
+    "create_constraint_queries",
+    "upsert_nodes_query",
+    "upsert_relationships_query",
+    "read_video_uids_query",
+    "read_videos_query",
+    "read_segments_query",
+    "count_query",
+    "delete_videos_query",
+]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: Segments indexed by their video, so that read-back and delete find a
+#: video's segments without a label scan.
+_SEGMENT_VIDEO_INDEX = "segment_video_uid"
+
+
+def _name(identifier: str) -> str:
+    # Names come from the schema module; this guard keeps a future schema typo
+    # from ever turning into Cypher syntax.
+    if not _IDENTIFIER.match(identifier):
+        raise ValueError(f"{identifier!r} is not a plain Cypher identifier")
+    return identifier
+
+
+def constraint_name(spec: NodeTypeSpec) -> str:
+    """The name of the uniqueness constraint on a node type's key.
+
+    Args:
+        spec (NodeTypeSpec): :data:`~graphkit.schema.VIDEO` or
+            :data:`~graphkit.schema.SEGMENT`.
+
+    Returns:
+        str: ``"<label>_<key>_unique"`` in lower case.
+
+    Examples:
+        >>> constraint_name(schema.SEGMENT)
+        'segment_node_id_unique'
+    """
+    return f"{_name(spec.label).lower()}_{_name(spec.key)}_unique"
+
+
+def create_constraint_queries() -> list[str]:
+    """Schema statements to run before the first write (idempotent).
+
+    One uniqueness constraint per node type on its key (which also gives the
+    index ``MERGE`` and the endpoint ``MATCH`` use) and a range index on
+    ``Segment.video_uid`` for reading a video back.
+
+    Returns:
+        list[str]: Statements, each ``IF NOT EXISTS``.
+
+    Examples:
+        >>> for query in create_constraint_queries():
+        ...     print(query)
+        CREATE CONSTRAINT video_video_uid_unique IF NOT EXISTS FOR (n:Video) REQUIRE n.video_uid IS UNIQUE
+        CREATE CONSTRAINT segment_node_id_unique IF NOT EXISTS FOR (n:Segment) REQUIRE n.node_id IS UNIQUE
+        CREATE INDEX segment_video_uid IF NOT EXISTS FOR (n:Segment) ON (n.video_uid)
+    """
+    queries = [
+        f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS "
+        f"FOR (n:{_name(spec.label)}) REQUIRE n.{_name(spec.key)} IS UNIQUE"
+        for spec in schema.NODE_TYPES
+    ]
+    queries.append(
+        f"CREATE INDEX {_SEGMENT_VIDEO_INDEX} IF NOT EXISTS "
+        f"FOR (n:{_name(schema.SEGMENT.label)}) ON (n.{_name(schema.VIDEO.key)})"
+    )
+    return queries
+
+
+def upsert_nodes_query(spec: NodeTypeSpec) -> str:
+    """Create or update nodes of one type, one per row of ``$rows``.
+
+    Each row is a map of the node's properties (keys from
+    ``spec.property_names``, including ``spec.key``). ``MERGE`` on the key
+    makes reruns and retries create nothing new; ``SET n += row`` writes the
+    properties given and removes those given as ``null`` (null means absent),
+    and leaves properties the row does not name untouched.
+
+    Args:
+        spec (NodeTypeSpec): The node type.
+
+    Returns:
+        str: A statement with the one parameter ``$rows``.
+
+    Examples:
+        >>> print(upsert_nodes_query(schema.VIDEO))
+        UNWIND $rows AS row
+        MERGE (n:Video {video_uid: row.video_uid})
+        SET n += row
+    """
+    key = _name(spec.key)
+    return f"UNWIND $rows AS row\nMERGE (n:{_name(spec.label)} {{{key}: row.{key}}})\nSET n += row"
+
+
+def upsert_relationships_query(spec: EdgeTypeSpec) -> str:
+    """Create or update relationships of one type, one per row of ``$rows``.
+
+    Each row holds ``source`` and ``target`` (the endpoints' keys) and the
+    edge's properties by name. The endpoints are matched *with their label*,
+    so the lookup uses the uniqueness constraint's index; ``MERGE`` on the
+    pair makes reruns and retries create no second relationship. A row whose
+    endpoint is missing writes nothing (nodes are written first).
+
+    Args:
+        spec (EdgeTypeSpec): The edge type.
+
+    Returns:
+        str: A statement with the one parameter ``$rows``.
+
+    Examples:
+        >>> print(upsert_relationships_query(schema.HAS_ROOT))
+        UNWIND $rows AS row
+        MATCH (source:Video {video_uid: row.source})
+        MATCH (target:Segment {node_id: row.target})
+        MERGE (source)-[r:HAS_ROOT]->(target)
+    """
+    lines = [
+        "UNWIND $rows AS row",
+        f"MATCH (source:{_name(spec.source.label)} {{{_name(spec.source.key)}: row.source}})",
+        f"MATCH (target:{_name(spec.target.label)} {{{_name(spec.target.key)}: row.target}})",
+        f"MERGE (source)-[r:{_name(spec.name)}]->(target)",
+    ]
+    if spec.properties:
+        assignments = ", ".join(f"r.{_name(p.name)} = row.{_name(p.name)}" for p in spec.properties)
+        lines.append(f"SET {assignments}")
+    return "\n".join(lines)
+
+
+def read_video_uids_query() -> str:
+    """The ``video_uid`` of every video, in ascending order.
+
+    Returns:
+        str: A statement without parameters returning the column ``video_uid``.
+
+    Examples:
+        >>> print(read_video_uids_query())
+        MATCH (v:Video) RETURN v.video_uid AS video_uid ORDER BY video_uid
+    """
+    key = _name(schema.VIDEO.key)
+    return f"MATCH (v:{_name(schema.VIDEO.label)}) RETURN v.{key} AS {key} ORDER BY {key}"
+
+
+def read_videos_query() -> str:
+    """The properties of the videos whose keys are in ``$rows``.
+
+    Returns one record per video found, with one column per
+    :data:`~graphkit.schema.VIDEO` property (``null`` when absent).
+
+    Returns:
+        str: A statement with the one parameter ``$rows`` (a list of keys).
+
+    Examples:
+        >>> print(read_videos_query().splitlines()[1])
+        MATCH (v:Video {video_uid: key})
+    """
+    columns = ", ".join(f"v.{_name(name)} AS {name}" for name in schema.VIDEO.property_names)
+    return (
+        f"UNWIND $rows AS key\nMATCH (v:{_name(schema.VIDEO.label)} {{{_name(schema.VIDEO.key)}: key}})\n"
+        f"RETURN {columns}"
+    )
+
+
+def read_segments_query() -> str:
+    """The segments of the videos whose keys are in ``$rows``, column-wise.
+
+    Returns one record per video: its key and, for each
+    :data:`~graphkit.schema.SEGMENT` property and for ``parent_id`` (the
+    ``node_id`` of the ``PARENT_OF`` source), a list with one entry per
+    segment. Segments come in canonical order: by level, then start time, then
+    ``node_id`` -- the order of the published files (breadth-first, each
+    level in time order).
+
+    Returns:
+        str: A statement with the one parameter ``$rows`` (a list of video keys).
+
+    Examples:
+        >>> print(read_segments_query().splitlines()[2])
+        OPTIONAL MATCH (parent:Segment)-[:PARENT_OF]->(s)
+    """
+    seg, video_key = _name(schema.SEGMENT.label), _name(schema.VIDEO.key)
+    names = [name for name in schema.SEGMENT.property_names if name != video_key]
+    columns = ", ".join(f"[x IN rows | x.node.{_name(name)}] AS {name}" for name in names)
+    return "\n".join(
+        [
+            "UNWIND $rows AS key",
+            f"MATCH (s:{seg} {{{video_key}: key}})",
+            f"OPTIONAL MATCH (parent:{seg})-[:{_name(schema.PARENT_OF.name)}]->(s)",
+            "WITH key, s, parent",
+            f"ORDER BY s.level, s.start, s.{_name(schema.SEGMENT.key)}",
+            f"WITH key, collect({{node: s, parent: parent.{_name(schema.SEGMENT.key)}}}) AS rows",
+            f"RETURN key AS {video_key}, [x IN rows | x.parent] AS parent_id, {columns}",
+        ]
+    )
+
+
+def count_query(spec: NodeTypeSpec | EdgeTypeSpec) -> str:
+    """Count the nodes with a label or the relationships of a type.
+
+    Args:
+        spec (NodeTypeSpec or EdgeTypeSpec): What to count.
+
+    Returns:
+        str: A statement returning the column ``count``.
+
+    Examples:
+        >>> print(count_query(schema.NEXT))
+        MATCH ()-[r:NEXT]->() RETURN count(r) AS count
+    """
+    if isinstance(spec, NodeTypeSpec):
+        return f"MATCH (n:{_name(spec.label)}) RETURN count(n) AS count"
+    return f"MATCH ()-[r:{_name(spec.name)}]->() RETURN count(r) AS count"
+
+
+def delete_videos_query() -> str:
+    """Delete the videos whose keys are in ``$rows``, their segments and all their relationships.
+
+    Returns:
+        str: A statement with the one parameter ``$rows`` (a list of video keys).
+
+    Examples:
+        >>> print(delete_videos_query())
+        UNWIND $rows AS key
+        OPTIONAL MATCH (s:Segment {video_uid: key})
+        DETACH DELETE s
+        WITH DISTINCT key
+        OPTIONAL MATCH (v:Video {video_uid: key})
+        DETACH DELETE v
+    """
+    video_key = _name(schema.VIDEO.key)
+    return "\n".join(
+        [
+            "UNWIND $rows AS key",
+            f"OPTIONAL MATCH (s:{_name(schema.SEGMENT.label)} {{{video_key}: key}})",
+            "DETACH DELETE s",
+            "WITH DISTINCT key",
+            f"OPTIONAL MATCH (v:{_name(schema.VIDEO.label)} {{{video_key}: key}})",
+            "DETACH DELETE v",
+        ]
+    )
