@@ -328,8 +328,12 @@ class TreeBatch:
         """``[V]`` int64 number of edges of a type in each video."""
         spec = edge_type if isinstance(edge_type, schema.EdgeTypeSpec) else schema.edge_type(edge_type)
         edges = self.edges(spec)
-        owner = edges.source if spec.source is schema.VIDEO else self.video_index[edges.source]
-        return np.bincount(owner, minlength=self.num_videos)
+        if spec.source is schema.VIDEO:
+            return np.bincount(edges.source, minlength=self.num_videos)
+        # Edges are listed by a node position that only grows (the child for
+        # PARENT_OF, the source otherwise): count them between video offsets.
+        listed_by = edges.target if spec is schema.PARENT_OF else edges.source
+        return np.diff(np.searchsorted(listed_by, self.node_offsets))
 
     # -- selection -------------------------------------------------------------
     def select(self, videos: np.ndarray | slice | list[int]) -> TreeBatch:
