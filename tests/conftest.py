@@ -6,7 +6,7 @@ import pytest
 
 # One definition for the whole suite, so the session-scoped server is started
 # once per session (a fixture imported into each module is one per module).
-from tests.neo4j_fixtures import neo4j_server  # noqa: F401
+from tests.neo4j_fixtures import neo4j_driver, neo4j_server  # noqa: F401
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,7 +24,7 @@ import pytest
 
 from loaders.neo4j_server import NEO4J_USER, DevServer, Neo4jServerError
 
-__all__ = ["FAST_START", "Neo4jConnection", "neo4j_server"]
+__all__ = ["FAST_START", "Neo4jConnection", "neo4j_server", "neo4j_driver", "clear_database"]
 
 FAST_START = ("-XX:TieredStopAtLevel=1",)
 """JVM options for test servers: no C2 compiler, so a 2-core machine starts
@@ -83,3 +83,20 @@ def neo4j_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jConn
         yield Neo4jConnection(uri=uri, user=server.user, password=server.password, server=server)
     finally:
         server.stop()
+
+
+def clear_database(driver, database: str = "neo4j") -> None:
+    """Delete every node and relationship, in batches (one big DETACH DELETE
+    exceeds the dev server's transaction memory on large graphs)."""
+    with driver.session(database=database) as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+@pytest.fixture
+def neo4j_driver(neo4j_server: Neo4jConnection):
+    """A driver to the session's server, its ``neo4j`` database emptied first."""
+    import neo4j
+
+    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
+        clear_database(driver)
+        yield driver

@@ -45,11 +45,8 @@ def source(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def clean(neo4j_server):  # noqa: F811
-    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
-        with driver.session(database="neo4j") as session:
-            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-        yield driver
+def clean(neo4j_driver):
+    return neo4j_driver
 
 
 def test_help_lists_the_commands():

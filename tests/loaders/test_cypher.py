@@ -68,11 +68,8 @@ def test_a_name_that_is_not_an_identifier_is_refused(label):
 
 
 @pytest.fixture
-def driver(neo4j_server):  # noqa: F811
-    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
-        with driver.session(database="neo4j") as session:
-            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-        yield driver
+def driver(neo4j_driver):
+    return neo4j_driver
 
 
 @pytest.mark.neo4j

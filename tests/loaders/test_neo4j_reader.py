@@ -18,11 +18,8 @@ SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "actio
 
 
 @pytest.fixture
-def driver(neo4j_server):  # noqa: F811
-    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
-        with driver.session(database="neo4j") as session:
-            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-        yield driver
+def driver(neo4j_driver):
+    return neo4j_driver
 
 
 def assert_same_trees(actual: TreeBatch, expected: TreeBatch) -> None:

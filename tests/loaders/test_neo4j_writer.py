@@ -14,19 +14,12 @@ from loaders import cypher
 from loaders.neo4j_rows import entity_counts
 from loaders.neo4j_server import DevServer
 from loaders.neo4j_writer import LoadReport, Neo4jLoadError, connect, load_trees
-from tests.neo4j_fixtures import FAST_START
-
-
-def _clear(driver: neo4j.Driver) -> None:
-    with driver.session(database="neo4j") as session:
-        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+from tests.neo4j_fixtures import FAST_START, clear_database
 
 
 @pytest.fixture
-def driver(neo4j_server):  # noqa: F811
-    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
-        _clear(driver)
-        yield driver
+def driver(neo4j_driver):
+    return neo4j_driver
 
 
 def _counts(driver: neo4j.Driver) -> dict[str, int]:
@@ -120,7 +113,7 @@ def test_a_second_load_creates_nothing_new(driver, trees):
 def test_a_partial_then_full_load_equals_a_clean_load(driver, trees):
     load_trees(driver, trees)
     clean = _graph(driver)
-    _clear(driver)
+    clear_database(driver)
     # An interrupted load: the first video complete, the second's nodes only.
     load_trees(driver, trees.select([0]))
     with driver.session(database="neo4j") as session:
