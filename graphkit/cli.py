@@ -3,7 +3,9 @@
 Commands: ``synth`` (write synthetic Action100M parquet), ``stats`` (counts,
 coverage and labels; ``--json`` prints the stable contract of
 :mod:`graphkit.stats`), ``convert`` (a source to a cached PyG dataset
-directory), ``show`` (a video's tree as text and its timeline as a PNG).
+directory), ``show`` (a video's tree as text and its timeline as a PNG),
+``train``/``evaluate``/``benchmark-models`` (:mod:`graphkit.cli_models`) and
+the ``neo4j`` group (:mod:`graphkit.cli_neo4j`).
 
 This is the one module that wires ``graphkit`` to ``loaders``. Heavy imports
 (torch, PyG, matplotlib) happen inside the commands, so ``graphkit --help``
@@ -35,10 +37,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True, soft_wrap=True)
-
-from graphkit.cli_neo4j import neo4j_app  # noqa: E402  (a sub-app; its commands import lazily)
-
-app.add_typer(neo4j_app, name="neo4j")
 
 Sources = Annotated[list[str], typer.Argument(help="Parquet/JSON/JSONL files, directories, globs or URLs.")]
 SkipInvalid = Annotated[
@@ -155,6 +153,15 @@ def show(
                 console.print(f"timeline written to {png}")
             return
     _fail(f"no video {video!r} in {', '.join(sources)}")
+
+
+# Mounted last so `graphkit --help` lists the data commands first.
+from graphkit.cli_models import models_app  # noqa: E402  (commands import lazily)
+from graphkit.cli_neo4j import neo4j_app  # noqa: E402
+
+# train, evaluate and benchmark-models are top-level commands: `graphkit train ...`.
+app.registered_commands += models_app.registered_commands
+app.add_typer(neo4j_app, name="neo4j")
 
 
 def main() -> None:

@@ -1,0 +1,168 @@
+"""The model commands of the ``graphkit`` command line: ``train``, ``evaluate``, ``benchmark-models``.
+
+They live on their own :class:`typer.Typer`, :data:`models_app`, whose
+commands the main application mounts. Heavy imports (torch, PyG, the models)
+happen inside the commands; every error (a bad argument, a missing file, a
+graphkit error) becomes one line on stderr and exit code 2.
+
+Run stand-alone with ``python -m graphkit.cli_models COMMAND ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+
+from graphkit.errors import GraphkitError
+
+__all__ = ["models_app", "main"]
+
+models_app = typer.Typer(
+    name="models",
+    help="Train, evaluate and benchmark the baseline GNNs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, soft_wrap=True)
+
+SourceOption = Annotated[
+    list[str], typer.Option("--source", "-s", help="Parquet/JSON/JSONL file, directory, glob or URL (repeatable).")
+]
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Run a command body; any expected error becomes one stderr line and exit 2."""
+    try:
+        return action()
+    except (GraphkitError, ValueError, TypeError, OSError) as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        console.print(f"[bold red]error:[/] {message}", highlight=False)
+        raise typer.Exit(2) from err
+
+
+@models_app.command()
+def train(
+    source: SourceOption = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory (model.pt, config.json, ...).")
+    ] = Path("runs/model"),
+    model: Annotated[str, typer.Option(help="mlp, gcn, sage, gat, hier or tree_lstm.")] = "hier",
+    label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
+    epochs: Annotated[int, typer.Option(help="Most epochs.")] = 20,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 0.005,
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
+    layers: Annotated[Optional[int], typer.Option(help="Layers (default: the model's own).")] = None,
+    dropout: Annotated[float, typer.Option(help="Dropout.")] = 0.2,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed of weights, dropout and shuffling.")] = 0,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience, in epochs.")] = 5,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    dataset_root: Annotated[
+        Optional[Path], typer.Option(help="Processed dataset cache (default: OUT/dataset).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.")] = 50,
+    feature_dim: Annotated[int, typer.Option(help="Hash buckets of the caption features.")] = 256,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
+) -> None:
+    """Train a baseline on SOURCEs; print its test metrics."""
+
+    def body() -> None:
+        from models.train import TrainConfig
+        from models.train import train as run_training
+
+        config = TrainConfig(
+            model=model, sources=tuple(source or ()), out=str(out), label=label, epochs=epochs, lr=lr,
+            hidden=hidden, layers=layers, dropout=dropout, batch_size=batch_size, seed=seed, patience=patience,
+            device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
+            feature_dim=feature_dim, progress=not as_json,
+        )
+        result = run_training(config)
+        if as_json:
+            print(json.dumps(result.to_dict()))
+            return
+        test = result.test
+        print(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
+              f"valid macro-F1 {result.best_valid_macro_f1:.4f}; test top-1 {test['top1']:.4f}, "
+              f"top-5 {test['top5']:.4f}, macro-F1 {test['macro_f1']:.4f} on {test['num_nodes']} segments; "
+              f"{result.segments_per_s:.0f} segments/s on {result.device}; saved to {result.out}")
+
+    _run(body)
+
+
+@models_app.command()
+def evaluate(
+    out_dir: Annotated[Path, typer.Argument(help="A training output directory.")],
+    source: SourceOption = None,
+    split: Annotated[str, typer.Option(help="train, valid, test or all.")] = "test",
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a trained model on SOURCEs (default: its training sources)."""
+
+    def body() -> None:
+        from models.train import evaluate as run_evaluation
+
+        result = run_evaluation(out_dir, source or None, split=split, device=device)
+        if as_json:
+            print(json.dumps(result))
+            return
+
+        def fmt(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.4f}"
+
+        print(f"{result['model']} ({result['label']}), {split} split: top-1 {fmt(result['top1'])}, "
+              f"top-5 {fmt(result['top5'])}, macro-F1 {fmt(result['macro_f1'])} "
+              f"on {result['num_nodes']} segments")
+        for level, metrics in result["per_level"].items():
+            print(f"  level {level:>2}: top-1 {fmt(metrics['top1'])}  macro-F1 {fmt(metrics['macro_f1'])}  "
+                  f"({metrics['num_nodes']} segments)")
+
+    _run(body)
+
+
+@models_app.command("benchmark-models")
+def benchmark_models(
+    source: SourceOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("runs/benchmark"),
+    models: Annotated[
+        Optional[list[str]], typer.Option("--model", "-m", help="Model (repeatable; default: all).")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per model.")] = 3,
+    epochs: Annotated[int, typer.Option(help="Most epochs per run.")] = 20,
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+) -> None:
+    """Train every baseline over N seeds; print a markdown table (mean ± std)."""
+
+    def body() -> None:
+        from models.train import benchmark_models as run_benchmark
+
+        if seeds < 1:
+            raise ValueError(f"seeds={seeds} must be >= 1")
+        if not source:
+            raise ValueError("give at least one --source")
+        print(run_benchmark(source, models or None, seeds=range(seeds), out=out, epochs=epochs, hidden=hidden,
+                            batch_size=batch_size, label=label, device=device))
+
+    _run(body)
+
+
+def main() -> None:
+    """Run :data:`models_app` stand-alone."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+    models_app()
+
+
+if __name__ == "__main__":
+    main()
