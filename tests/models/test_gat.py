@@ -1,53 +1,17 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from models.gat import GAT
-from tests.models.helpers import (check_deterministic, check_shapes, children_of, output_change,
-                                  overfit_accuracy, video_of)
+from tests.models.homogeneous_checks import *  # noqa: F401,F403  (the shared behaviour tests)
 
 
-def build(in_dim: int, classes: int, **kwargs) -> GAT:
-    return GAT(in_dim, classes, hidden=32, **kwargs)
+@pytest.fixture
+def build():
+    def make(in_dim: int, classes: int, **kwargs) -> GAT:
+        return GAT(in_dim, classes, hidden=32, **kwargs)
 
-
-@pytest.mark.parametrize("num_videos", [1, 4])
-def test_output_shape_on_batched_graphs(num_videos):
-    check_shapes(build, num_videos)
-
-
-def test_overfits_a_tiny_batch(tiny_batch):
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, dropout=0.0)
-    assert overfit_accuracy(model, tiny_batch) == 1.0
-
-
-def test_deterministic_with_a_fixed_seed(tiny_batch):
-    check_deterministic(build, tiny_batch)
-
-
-def test_messages_reach_children_but_not_other_videos(tiny_batch):
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes)
-    change = output_change(model, tiny_batch, node=0)  # the root of video 0
-    assert all(change[child] > 0 for child in children_of(tiny_batch, 0))
-    assert torch.all(change[~video_of(tiny_batch, 0)] == 0)
-
-
-def test_edge_direction_is_ignored(tiny_batch):
-    # One undirected graph: swapping every relation with its reverse changes nothing.
-    import copy
-
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
-    swapped = copy.deepcopy(tiny_batch)
-    for relation in ("parent_of", "next", "next_leaf"):
-        forward, reverse = ("segment", relation, "segment"), ("segment", "rev_" + relation, "segment")
-        swapped[forward].edge_index, swapped[reverse].edge_index = (
-            tiny_batch[reverse].edge_index, tiny_batch[forward].edge_index)
-    with torch.no_grad():
-        assert torch.equal(model(swapped), model(tiny_batch))
+    return make
 
 
 def test_hidden_must_divide_into_heads():
