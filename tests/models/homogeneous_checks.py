@@ -1,4 +1,5 @@
-"""Behaviour every homogeneous baseline (GCN, GraphSAGE, GAT) must show.
+"""Behaviour every homogeneous baseline (GCN, GraphSAGE, GAT) must show,
+on top of :mod:`tests.models.model_checks`.
 
 Each model's test module defines a ``build(in_dim, classes, **kwargs)``
 fixture and imports these tests, so pytest runs them once per model.
@@ -6,34 +7,17 @@ fixture and imports these tests, so pytest runs them once per model.
 
 from __future__ import annotations
 
-import pytest
 import torch
 
-from tests.models.helpers import (check_deterministic, check_shapes, children_of, output_change,
-                                  overfit_accuracy, video_of)
+from tests.models import model_checks
+from tests.models.helpers import children_of, output_change, video_of
+from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 
 __all__ = [
-    "test_output_shape_on_batched_graphs",
-    "test_overfits_a_tiny_batch",
-    "test_deterministic_with_a_fixed_seed",
+    *model_checks.__all__,
     "test_messages_reach_children_but_not_other_videos",
     "test_edge_direction_is_ignored",
 ]
-
-
-@pytest.mark.parametrize("num_videos", [1, 4])
-def test_output_shape_on_batched_graphs(build, num_videos):
-    check_shapes(build, num_videos)
-
-
-def test_overfits_a_tiny_batch(build, tiny_batch):
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, dropout=0.0)
-    assert overfit_accuracy(model, tiny_batch) == 1.0
-
-
-def test_deterministic_with_a_fixed_seed(build, tiny_batch):
-    check_deterministic(build, tiny_batch)
 
 
 def test_messages_reach_children_but_not_other_videos(build, tiny_batch):

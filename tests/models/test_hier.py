@@ -7,27 +7,17 @@ import torch
 
 from models._graph import SEGMENT_RELATIONS
 from models.hier import HierGNN, RelationalLayer
-from tests.models.helpers import (check_deterministic, check_shapes, children_of, output_change,
-                                  overfit_accuracy, video_of)
+from tests.models.helpers import children_of, output_change, video_of
+from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 
 
-def build(in_dim: int, classes: int, **kwargs) -> HierGNN:
+def make(in_dim: int, classes: int, **kwargs) -> HierGNN:
     return HierGNN(in_dim, classes, hidden=32, **kwargs)
 
 
-@pytest.mark.parametrize("num_videos", [1, 4])
-def test_output_shape_on_batched_graphs(num_videos):
-    check_shapes(build, num_videos)
-
-
-def test_overfits_a_tiny_batch(tiny_batch):
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, dropout=0.0)
-    assert overfit_accuracy(model, tiny_batch) == 1.0
-
-
-def test_deterministic_with_a_fixed_seed(tiny_batch):
-    check_deterministic(build, tiny_batch)
+@pytest.fixture
+def build():
+    return make
 
 
 def test_one_weight_per_relation_and_direction():
@@ -39,7 +29,7 @@ def test_one_weight_per_relation_and_direction():
 
 def test_messages_reach_children_but_not_other_videos(tiny_batch):
     torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes)
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes)
     change = output_change(model, tiny_batch, node=0)
     assert all(change[child] > 0 for child in children_of(tiny_batch, 0))
     assert torch.all(change[~video_of(tiny_batch, 0)] == 0)
@@ -49,7 +39,7 @@ def test_messages_reach_children_but_not_other_videos(tiny_batch):
 def test_edge_direction_matters(tiny_batch, relation):
     # Unlike the homogeneous baselines, a parent's message is not a child's.
     torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
     swapped = copy.deepcopy(tiny_batch)
     forward, reverse = ("segment", relation, "segment"), ("segment", "rev_" + relation, "segment")
     swapped[forward].edge_index, swapped[reverse].edge_index = (
@@ -61,7 +51,7 @@ def test_edge_direction_matters(tiny_batch, relation):
 @pytest.mark.parametrize("column", ["level", "height", "child_order"])
 def test_the_tree_position_is_encoded(tiny_batch, column):
     torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
     moved = copy.deepcopy(tiny_batch)
     moved["segment"][column] = torch.where(moved["segment"][column] == 0, 1, 0)
     with torch.no_grad():

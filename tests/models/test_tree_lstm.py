@@ -6,32 +6,22 @@ import pytest
 import torch
 
 from models.tree_lstm import BinaryTreeLSTMLayer, TreeLSTM, tree_layout
-from tests.models.helpers import (check_deterministic, check_shapes, children_of, make_batch, output_change,
-                                  overfit_accuracy, video_of)
+from tests.models.helpers import children_of, make_batch, output_change, video_of
+from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 
 
-def build(in_dim: int, classes: int, **kwargs) -> TreeLSTM:
+def make(in_dim: int, classes: int, **kwargs) -> TreeLSTM:
     return TreeLSTM(in_dim, classes, hidden=16, **kwargs)
 
 
-@pytest.mark.parametrize("num_videos", [1, 4])
-def test_output_shape_on_batched_graphs(num_videos):
-    check_shapes(build, num_videos)
-
-
-def test_overfits_a_tiny_batch(tiny_batch):
-    torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, dropout=0.0)
-    assert overfit_accuracy(model, tiny_batch) == 1.0
-
-
-def test_deterministic_with_a_fixed_seed(tiny_batch):
-    check_deterministic(build, tiny_batch)
+@pytest.fixture
+def build():
+    return make
 
 
 def test_messages_flow_down_and_up_but_not_across_videos(tiny_batch):
     torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes)
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes)
     change = output_change(model, tiny_batch, node=0)  # a root reaches every node top-down
     assert torch.all(change[video_of(tiny_batch, 0)] > 0)
     assert torch.all(change[~video_of(tiny_batch, 0)] == 0)
@@ -113,7 +103,7 @@ def test_the_whole_model_matches_the_reference(tiny_batch):
 
 def test_left_and_right_children_are_distinct(tiny_batch):
     torch.manual_seed(0)
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes).eval()
     swapped = copy.deepcopy(tiny_batch)
     order = swapped["segment"].child_order
     swapped["segment"].child_order = torch.where(order >= 0, 1 - order, order)
@@ -150,6 +140,6 @@ def test_a_child_must_sit_one_level_below_its_parent(tiny_batch):
 
 @pytest.mark.parametrize("layers", [1, 2])
 def test_layers_stack(tiny_batch, layers):
-    model = build(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, layers=layers)
+    model = make(tiny_batch["segment"].x.size(1), tiny_batch.num_classes, layers=layers)
     assert len(model.layers) == layers
     assert model(tiny_batch).shape == (tiny_batch["segment"].num_nodes, tiny_batch.num_classes)
