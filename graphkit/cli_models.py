@@ -70,6 +70,9 @@ def train(
     ] = None,
     top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.")] = 50,
     feature_dim: Annotated[int, typer.Option(help="Hash buckets of the caption features.")] = 256,
+    label_fraction: Annotated[
+        float, typer.Option(help="Share of the training videos whose labels are used (a label budget).")
+    ] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics."""
@@ -82,7 +85,7 @@ def train(
             model=model, sources=tuple(source or ()), out=str(out), label=label, epochs=epochs, lr=lr,
             hidden=hidden, layers=layers, dropout=dropout, batch_size=batch_size, seed=seed, patience=patience,
             device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
-            feature_dim=feature_dim, progress=not as_json,
+            feature_dim=feature_dim, label_fraction=label_fraction, progress=not as_json,
         )
         result = run_training(config)
         if as_json:

@@ -51,9 +51,13 @@ class HomogeneousGNN(nn.Module):
         """One ``hidden -> hidden`` convolution."""
         raise NotImplementedError
 
-    def forward(self, batch: HeteroData) -> Tensor:
+    def encode(self, batch: HeteroData) -> Tensor:
+        """``[N, hidden]`` segment embeddings: the input of :attr:`head`."""
         edge_index = undirected_segment_edges(batch)
         h = self.encoder(segment_features(batch)).relu()
         for conv in self.convs:
             h = self.dropout(conv(h, edge_index).relu())
-        return self.head(h)
+        return h
+
+    def forward(self, batch: HeteroData) -> Tensor:
+        return self.head(self.encode(batch))

@@ -102,9 +102,13 @@ class HierGNN(nn.Module):
         self.layers = nn.ModuleList(RelationalLayer(hidden, dropout=dropout) for _ in range(layers))
         self.head = nn.Linear(hidden, num_classes)
 
-    def forward(self, batch: HeteroData) -> Tensor:
+    def encode(self, batch: HeteroData) -> Tensor:
+        """``[N, hidden]`` segment embeddings: the input of :attr:`head`."""
         edges = relation_edges(batch)
         h = self.input_norm((self.encoder(segment_features(batch)) + self.depth(batch)).relu())
         for layer in self.layers:
             h = layer(h, edges)
-        return self.head(h)
+        return h
+
+    def forward(self, batch: HeteroData) -> Tensor:
+        return self.head(self.encode(batch))

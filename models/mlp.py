@@ -61,5 +61,9 @@ class MLP(nn.Module):
         self.body = nn.Sequential(*blocks)
         self.head = nn.Linear(width, num_classes)
 
+    def encode(self, batch: HeteroData) -> Tensor:
+        """``[N, hidden]`` segment embeddings: the input of :attr:`head`."""
+        return self.body(segment_features(batch))
+
     def forward(self, batch: HeteroData) -> Tensor:
-        return self.head(self.body(segment_features(batch)))
+        return self.head(self.encode(batch))

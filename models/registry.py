@@ -2,7 +2,11 @@
 
 Every model has the same interface: ``model(batch) -> logits`` of shape
 ``[num_segments, num_classes]``, where ``batch`` is the heterogeneous PyG
-batch of whole videos that the ``DataLoader`` yields.
+batch of whole videos that the ``DataLoader`` yields, and
+``model.encode(batch)`` gives the segment embeddings ``[num_segments,
+model.head.in_features]`` that the linear ``model.head`` turns into those
+logits (an encoder to pretrain or probe, as in
+``examples/contrastive_pretrain.py``).
 
 Examples:
     >>> sorted(MODELS)

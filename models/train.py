@@ -58,6 +58,7 @@ __all__ = [
     "SPLITS",
     "resolve_device",
     "train",
+    "labelled_videos",
     "load_model",
     "evaluate",
     "benchmark_models",
@@ -106,6 +107,10 @@ class TrainConfig:
         feature_dim (int, optional): Hash buckets of the caption features.
             (default: :obj:`256`)
         split_seed (int, optional): Seed of the video-level split. (default: :obj:`0`)
+        label_fraction (float, optional): Share of the training videos whose
+            labels are used, a label budget drawn with ``seed`` by
+            :func:`labelled_videos`; the other training videos are left out.
+            (default: :obj:`1.0`)
         progress (bool, optional): Show a progress bar on stderr. (default: :obj:`False`)
 
     Raises:
@@ -138,6 +143,7 @@ class TrainConfig:
     top_k: int = 50
     feature_dim: int = 256
     split_seed: int = 0
+    label_fraction: float = 1.0
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -165,6 +171,8 @@ class TrainConfig:
             raise ValueError(f"weight_decay={self.weight_decay!r} must be >= 0")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout={self.dropout!r} must lie in [0, 1)")
+        if not 0.0 < self.label_fraction <= 1.0:
+            raise ValueError(f"label_fraction={self.label_fraction!r} must lie in (0, 1]")
         resolve_device(self.device)
 
     @property
@@ -203,12 +211,15 @@ class TrainResult:
         device (str): The device trained on.
         best_epoch (int): Epoch (1-based) of the kept checkpoint.
         epochs_run (int): Epochs trained before stopping.
+        train_videos (int): Training videos whose labels were used (see
+            :attr:`TrainConfig.label_fraction`).
         best_valid_macro_f1 (float): Validation macro-F1 of the kept checkpoint.
         segments_per_s (float): Mean training throughput, segments (all of
             them, labelled or not) through forward and backward per second.
         test (dict): :class:`~models.evaluator.Evaluator` output on the test videos.
         history (list[dict]): Per epoch: ``epoch``, ``loss``, ``train_top1``,
-            ``valid_top1``, ``valid_macro_f1``, ``seconds``, ``segments_per_s``.
+            ``valid_top1``, ``valid_macro_f1``, ``seconds``, ``segments``,
+            ``segments_per_s``.
     """
 
     out: str
@@ -216,6 +227,7 @@ class TrainResult:
     device: str
     best_epoch: int
     epochs_run: int
+    train_videos: int
     best_valid_macro_f1: float
     segments_per_s: float
     test: dict[str, Any]
@@ -292,6 +304,37 @@ def _load_dataset(config: TrainConfig):
     return Action100MDataset(str(config.dataset_dir), list(config.sources), task=task, log=False)
 
 
+def labelled_videos(train_index: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
+    """The training videos a label budget keeps: ``ceil(fraction * n)`` of them (at least one).
+
+    Drawn uniformly with ``seed`` and returned in increasing order, so a
+    pretrained encoder's probe and an encoder trained from scratch can be
+    given the very same labelled videos.
+
+    Args:
+        train_index (torch.Tensor): ``[n]`` indices of the training videos.
+        fraction (float): Share to keep, in ``(0, 1]``.
+        seed (int): Seed of the draw.
+
+    Returns:
+        torch.Tensor: The kept indices; all of ``train_index`` when ``fraction`` is 1.
+
+    Raises:
+        ValueError: If ``fraction`` is outside ``(0, 1]``.
+
+    Examples:
+        >>> labelled_videos(torch.arange(10, 20), 0.3, seed=0).tolist()
+        [11, 14, 17]
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction={fraction!r} must lie in (0, 1]")
+    if fraction == 1.0 or train_index.numel() == 0:
+        return train_index
+    count = max(1, math.ceil(fraction * train_index.numel()))
+    order = torch.randperm(train_index.numel(), generator=torch.Generator().manual_seed(seed))
+    return train_index[order[:count].sort().values]
+
+
 def _target(store, mask_name: str | None) -> torch.Tensor:
     """Labels with every segment outside ``mask_name`` set to -1 (unlabelled)."""
     if mask_name is None:
@@ -353,6 +396,7 @@ def train(config: TrainConfig) -> TrainResult:
     split = dataset.get_idx_split()
     if split["train"].numel() == 0:
         raise ValueError(f"no training video among the {len(dataset)} videos of {config.dataset_dir}")
+    train_videos = labelled_videos(split["train"], config.label_fraction, config.seed)
     in_dim = int(dataset._data["segment"].x.size(1))
     num_classes = dataset.vocabulary.num_classes
     (out / _CONFIG).write_text(json.dumps(config.to_dict(), indent=2), encoding="utf-8")
@@ -364,7 +408,7 @@ def train(config: TrainConfig) -> TrainResult:
                             dropout=config.dropout).to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         shuffle = torch.Generator().manual_seed(config.seed)
-        train_loader = DataLoader(dataset[split["train"]], batch_size=config.batch_size, shuffle=True,
+        train_loader = DataLoader(dataset[train_videos], batch_size=config.batch_size, shuffle=True,
                                   generator=shuffle)
         valid_loader = DataLoader(dataset[split["valid"]], batch_size=config.batch_size)
         test_loader = DataLoader(dataset[split["test"]], batch_size=config.batch_size)
@@ -403,7 +447,7 @@ def train(config: TrainConfig) -> TrainResult:
                 valid = evaluator.eval(_predict(model, valid_loader, device, "valid_mask"))
                 row = {"epoch": epoch, "loss": loss_sum / labelled, "train_top1": correct / labelled,
                        "valid_top1": valid["top1"], "valid_macro_f1": valid["macro_f1"],
-                       "seconds": seconds, "segments_per_s": segments / seconds}
+                       "seconds": seconds, "segments": segments, "segments_per_s": segments / seconds}
                 history.append(row)
                 # Without labelled validation segments, the training loss chooses.
                 score = valid["macro_f1"] if not math.isnan(valid["macro_f1"]) else -row["loss"]
@@ -423,7 +467,7 @@ def train(config: TrainConfig) -> TrainResult:
         test = evaluator.eval(_predict(model, test_loader, device, "test_mask"))
     result = TrainResult(
         out=str(out), model=config.model, device=str(device), best_epoch=best_epoch,
-        epochs_run=len(history), best_valid_macro_f1=best_valid_f1,
+        epochs_run=len(history), train_videos=int(train_videos.numel()), best_valid_macro_f1=best_valid_f1,
         segments_per_s=statistics.fmean(row["segments_per_s"] for row in history), test=test,
         history=history,
     )

@@ -242,9 +242,13 @@ class TreeLSTM(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(2 * hidden, num_classes)
 
-    def forward(self, batch: HeteroData) -> Tensor:
+    def encode(self, batch: HeteroData) -> Tensor:
+        """``[N, 2 * hidden]`` segment embeddings ``[h_up; h_down]``: the input of :attr:`head`."""
         layout = tree_layout(batch)
         h = self.encoder(segment_features(batch)).relu()
         for layer in self.layers:
             h = layer(self.dropout(h), layout)
-        return self.head(self.dropout(h))
+        return h
+
+    def forward(self, batch: HeteroData) -> Tensor:
+        return self.head(self.dropout(self.encode(batch)))

@@ -7,7 +7,16 @@ import pytest
 import torch
 
 from graphkit.synth import SynthConfig, write_parquet
-from models.train import EVALUATE_KEYS, TrainConfig, benchmark_models, evaluate, load_model, resolve_device, train
+from models.train import (
+    EVALUATE_KEYS,
+    TrainConfig,
+    benchmark_models,
+    evaluate,
+    labelled_videos,
+    load_model,
+    resolve_device,
+    train,
+)
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +101,30 @@ def test_early_stopping_after_patience_epochs_without_gain(source, tmp_path):
     assert result.best_epoch == 1 and result.epochs_run == 3
 
 
+def test_labelled_videos_keeps_a_seeded_sorted_share():
+    videos = torch.arange(100, 140)
+    kept = labelled_videos(videos, 0.25, seed=3)
+    assert kept.numel() == 10 and set(kept.tolist()) <= set(videos.tolist())
+    assert torch.equal(kept, kept.sort().values)
+    assert torch.equal(kept, labelled_videos(videos, 0.25, seed=3))
+    assert not torch.equal(kept, labelled_videos(videos, 0.25, seed=4))
+    assert labelled_videos(videos, 0.001, seed=0).numel() == 1
+    assert labelled_videos(videos, 1.0, seed=0) is videos
+    with pytest.raises(ValueError, match="fraction=0"):
+        labelled_videos(videos, 0, seed=0)
+
+
+def test_a_label_budget_trains_on_the_kept_videos_only(trained, source, tmp_path):
+    from loaders.pyg_dataset import Action100MDataset
+
+    full, out = trained
+    budget = train(config(source, tmp_path / "budget", label_fraction=0.25, seed=1))
+    dataset = Action100MDataset(str(out.parent / "dataset"), log=False)
+    kept = labelled_videos(dataset.get_idx_split()["train"], 0.25, seed=1)
+    assert budget.train_videos == kept.numel() < full.train_videos
+    assert all(row["segments"] == sum(dataset[int(i)]["segment"].x.size(0) for i in kept) for row in budget.history)
+
+
 def test_a_cached_dataset_for_another_task_is_refused(trained, source):
     _, out = trained
     with pytest.raises(ValueError, match="was built for"):
@@ -116,6 +149,8 @@ def test_benchmark_models_prints_a_markdown_table(source, tmp_path):
     ({"lr": 0.0}, "lr=0.0 must be > 0"),
     ({"dropout": 1.5}, r"dropout=1.5 must lie in \[0, 1\)"),
     ({"device": "tpu"}, "device='tpu'"),
+    ({"label_fraction": 0.0}, r"label_fraction=0.0 must lie in \(0, 1\]"),
+    ({"label_fraction": 1.5}, r"label_fraction=1.5 must lie in \(0, 1\]"),
 ])
 def test_train_config_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
