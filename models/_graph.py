@@ -100,15 +100,27 @@ class DepthEncoding(nn.Module):
     below (0 for leaves); both are clamped to ``MAX_DEPTH - 1``. ``child_order``
     is -1 for roots, 0 for the earlier and 1 for the later child.
 
+    The tables start at :math:`\mathcal{N}(0, 0.02^2)`, as position
+    embeddings do in BERT, not at ``nn.Embedding``'s :math:`\mathcal{N}(0, 1)`.
+
     Args:
         dim (int): Output width.
     """
+
+    #: Standard deviation of the initial table entries.
+    init_std: float = 0.02
 
     def __init__(self, dim: int) -> None:
         super().__init__()
         self.level = nn.Embedding(MAX_DEPTH, dim)
         self.height = nn.Embedding(MAX_DEPTH, dim)
         self.child_order = nn.Embedding(3, dim)
+        # At N(0, 1) the three summed rows (std ~1.7) swamp the projected
+        # caption features (std ~0.2) that they are added to; the model then
+        # learns from the tree position first and from the text late. On 2,500
+        # synthetic videos that cost `hier` 4 points of test macro-F1.
+        for table in (self.level, self.height, self.child_order):
+            nn.init.normal_(table.weight, std=self.init_std)
 
     def forward(self, batch: HeteroData) -> Tensor:
         store = batch[SEGMENT]
