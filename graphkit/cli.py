@@ -73,11 +73,18 @@ def synth(
     out: Annotated[Path, typer.Argument(help="Parquet file to write.")],
     videos: Annotated[int, typer.Option(help="Number of videos.", min=1)] = 100,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    mean_duration: Annotated[Optional[float], typer.Option(
+        help="Mean video length in seconds (default: the real sample's; 90 gives preview-like ~126 segments).",
+    )] = None,
 ) -> None:
     """Write synthetic Action100M data (the real parquet schema) to OUT."""
-    from graphkit.synth import write_parquet
+    from graphkit.synth import SynthConfig, write_parquet
 
-    write_parquet(out, videos, seed=seed)
+    try:
+        config = SynthConfig() if mean_duration is None else SynthConfig(mean_video_duration=mean_duration)
+    except ValueError as err:
+        _fail(str(err))
+    write_parquet(out, videos, seed=seed, config=config)
     console.print(f"wrote {videos} synthetic videos to {out}")
 
 

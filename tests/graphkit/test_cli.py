@@ -122,6 +122,21 @@ def test_synth_show_and_convert(tmp_path):
     assert "wrote 6 video graphs" in converted.stderr
 
 
+def test_synth_mean_duration_matches_the_python_config(tmp_path):
+    from graphkit.synth import SynthConfig
+
+    cli_file, api_file = tmp_path / "cli.parquet", tmp_path / "api.parquet"
+    assert graphkit("synth", "--videos", "5", "--seed", "3", "--mean-duration", "90", str(cli_file)).returncode == 0
+    write_parquet(api_file, 5, seed=3, config=SynthConfig(mean_video_duration=90))
+    assert pq.read_table(cli_file).equals(pq.read_table(api_file))
+    short = pq.read_table(cli_file).column("nodes").to_pylist()
+    default = graphkit("synth", "--videos", "5", "--seed", "3", str(tmp_path / "default.parquet"))
+    assert default.returncode == 0
+    assert sum(map(len, short)) < sum(map(len, pq.read_table(tmp_path / "default.parquet").column("nodes").to_pylist()))
+    bad = graphkit("synth", "--videos", "5", "--mean-duration", "-1", str(tmp_path / "bad.parquet"))
+    assert bad.returncode == 2 and "mean_video_duration" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_neo4j_export_csv_command(tmp_path, synthetic):
     result = graphkit("neo4j", "export-csv", str(synthetic), "--out", str(tmp_path / "csv"))
     assert result.returncode == 0, result.stderr
