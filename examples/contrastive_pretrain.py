@@ -10,9 +10,10 @@ For every seed, on one video-level split:
    embeddings learns the verb from the labelled training segments, keeping
    the step with the best validation macro-F1;
 3. **controls** -- the same probe on the same encoder left at its random
-   initialization (the weights pretraining started from), and the same
-   architecture trained from scratch end to end with the labels
-   (:func:`models.train.train`).
+   initialization (the weights pretraining started from) and on the input
+   features themselves; the same architecture trained from scratch end to end
+   with the labels (:func:`models.train.train`); and the pretrained encoder
+   fine-tuned end to end the same way (``TrainConfig.init_weights``).
 
 Test metrics come from :class:`models.evaluator.Evaluator`. With
 ``--label-fraction`` only that share of the training videos keeps its labels,
@@ -56,7 +57,13 @@ from models.train import TrainConfig, labelled_videos, resolve_device, train
 logger = logging.getLogger("contrastive_pretrain")
 
 SEGMENT = "segment"
-METHODS = ("pretrained + linear probe", "random init + linear probe", "trained from scratch")
+METHODS = (
+    "pretrained encoder + linear probe",
+    "random-init encoder + linear probe",
+    "input features + linear probe",
+    "trained from scratch",
+    "pretrained, then fine-tuned",
+)
 
 LossFn = Callable[[Tensor, Tensor, Tensor, argparse.Namespace], losses.LossOutput]
 
@@ -137,19 +144,29 @@ def pretrain(encoder: nn.Module, dataset: Action100MDataset, videos: Tensor, arg
     return history
 
 
+def input_features(batch) -> Tensor:
+    """The segments' input features: what a probe sees without any encoder."""
+    return batch[SEGMENT].x.float()
+
+
 @torch.no_grad()
-def embed(encoder: nn.Module, dataset: Action100MDataset, videos: Tensor, mask_name: str,
+def embed(features: Callable[[Any], Tensor], dataset: Action100MDataset, videos: Tensor, mask_name: str,
           device: torch.device, batch_size: int = 64) -> dict[str, Tensor]:
-    """Embeddings, labels and levels of the labelled segments in ``mask_name`` of ``videos``."""
+    """``features(batch)``, labels and levels of the labelled segments in ``mask_name`` of ``videos``.
+
+    ``features`` is an encoder's bound ``encode`` (the encoder is put in eval
+    mode) or :func:`input_features`.
+    """
     from torch_geometric.loader import DataLoader
 
-    encoder.eval()
+    if isinstance(getattr(features, "__self__", None), nn.Module):
+        features.__self__.eval()
     parts: dict[str, list[Tensor]] = {"z": [], "y": [], "level": []}
     for batch in DataLoader(dataset[videos], batch_size=batch_size):
         batch = batch.to(device)
         store = batch[SEGMENT]
         keep = store[mask_name] & (store.y >= 0)
-        parts["z"].append(encoder.encode(batch)[keep].float().cpu())
+        parts["z"].append(features(batch)[keep].float().cpu())
         parts["y"].append(store.y[keep].cpu())
         parts["level"].append(store.level[keep].cpu())
     return {key: torch.cat(value) for key, value in parts.items()}
@@ -190,20 +207,27 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
     labelled = labelled_videos(split["train"], args.label_fraction, seed)
     in_dim, num_classes = int(dataset._data[SEGMENT].x.size(1)), dataset.vocabulary.num_classes
 
-    def probe(encoder: nn.Module) -> dict[str, Any]:
-        sets = [embed(encoder, dataset, videos, mask, device)
+    def probe(features: Callable[[Any], Tensor]) -> dict[str, Any]:
+        sets = [embed(features, dataset, videos, mask, device)
                 for videos, mask in ((labelled, "train_mask"), (split["valid"], "valid_mask"),
                                      (split["test"], "test_mask"))]
         return linear_probe(*sets, num_classes=num_classes, steps=args.probe_steps, seed=seed)
 
     torch.manual_seed(seed)
     encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device)
-    random_probe = probe(encoder)  # before pretraining: the very weights pretraining starts from
+    random_probe = probe(encoder.encode)  # before pretraining: the very weights pretraining starts from
     started = time.perf_counter()
     history = pretrain(encoder, dataset, split["train"], args, seed, device)
     pretrain_seconds = time.perf_counter() - started
-    pretrained_probe = probe(encoder)
-    scratch = train(TrainConfig(**{**config.to_dict(), "seed": seed, "out": str(args.out / "scratch" / f"seed{seed}")}))
+    pretrained_probe = probe(encoder.encode)
+    weights = args.out / "pretrained" / f"seed{seed}.pt"
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(encoder.state_dict(), weights)
+
+    def supervised(name: str, **changes: Any) -> dict[str, Any]:
+        run = {**config.to_dict(), "seed": seed, "out": str(args.out / name / f"seed{seed}"), **changes}
+        return train(TrainConfig(**run)).test
+
     return {
         "seed": seed,
         "labelled_train_videos": int(labelled.numel()),
@@ -211,7 +235,9 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
         "pretrain_seconds": pretrain_seconds,
         METHODS[0]: pretrained_probe,
         METHODS[1]: random_probe,
-        METHODS[2]: scratch.test,
+        METHODS[2]: probe(input_features),
+        METHODS[3]: supervised("scratch"),
+        METHODS[4]: supervised("finetuned", init_weights=str(weights)),
     }
 
 

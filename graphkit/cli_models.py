@@ -73,6 +73,9 @@ def train(
     label_fraction: Annotated[
         float, typer.Option(help="Share of the training videos whose labels are used (a label budget).")
     ] = 1.0,
+    init_weights: Annotated[
+        Optional[Path], typer.Option(help="Start from this state dict (e.g. a pretrained encoder), not random weights.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics."""
@@ -85,7 +88,8 @@ def train(
             model=model, sources=tuple(source or ()), out=str(out), label=label, epochs=epochs, lr=lr,
             hidden=hidden, layers=layers, dropout=dropout, batch_size=batch_size, seed=seed, patience=patience,
             device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
-            feature_dim=feature_dim, label_fraction=label_fraction, progress=not as_json,
+            feature_dim=feature_dim, label_fraction=label_fraction,
+            init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
         )
         result = run_training(config)
         if as_json:

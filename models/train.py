@@ -111,6 +111,10 @@ class TrainConfig:
             labels are used, a label budget drawn with ``seed`` by
             :func:`labelled_videos`; the other training videos are left out.
             (default: :obj:`1.0`)
+        init_weights (str, optional): A ``state_dict`` file (``torch.save``)
+            to start from instead of random weights, e.g. an encoder
+            pretrained with :mod:`graphkit.losses`; it must fit the model
+            exactly. (default: :obj:`None`)
         progress (bool, optional): Show a progress bar on stderr. (default: :obj:`False`)
 
     Raises:
@@ -144,6 +148,7 @@ class TrainConfig:
     feature_dim: int = 256
     split_seed: int = 0
     label_fraction: float = 1.0
+    init_weights: str | None = None
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -155,6 +160,8 @@ class TrainConfig:
         object.__setattr__(self, "out", str(self.out))
         if self.dataset_root is not None:
             object.__setattr__(self, "dataset_root", str(self.dataset_root))
+        if self.init_weights is not None:
+            object.__setattr__(self, "init_weights", str(self.init_weights))
         if self.model not in MODELS:
             raise ValueError(f"model={self.model!r}; expected one of {sorted(MODELS)}")
         if self.label not in LABEL_KINDS:
@@ -335,6 +342,18 @@ def labelled_videos(train_index: torch.Tensor, fraction: float, seed: int) -> to
     return train_index[order[:count].sort().values]
 
 
+def _load_initial_weights(model: torch.nn.Module, path: str) -> None:
+    """Load ``path``'s state dict into ``model``, naming the file when it does not fit."""
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state:
+        state = state["state_dict"]  # a checkpoint written by train()
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ValueError(f"init_weights={path!r} does not fit {type(model).__name__}: {first}") from err
+
+
 def _target(store, mask_name: str | None) -> torch.Tensor:
     """Labels with every segment outside ``mask_name`` set to -1 (unlabelled)."""
     if mask_name is None:
@@ -405,7 +424,10 @@ def train(config: TrainConfig) -> TrainResult:
     evaluator = Evaluator()
     with _deterministic(config.seed):
         model = build_model(config.model, in_dim, num_classes, hidden=config.hidden, layers=config.layers,
-                            dropout=config.dropout).to(device)
+                            dropout=config.dropout)
+        if config.init_weights is not None:
+            _load_initial_weights(model, config.init_weights)
+        model = model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         shuffle = torch.Generator().manual_seed(config.seed)
         train_loader = DataLoader(dataset[train_videos], batch_size=config.batch_size, shuffle=True,

@@ -69,21 +69,29 @@ def test_the_random_control_probes_the_weights_pretraining_starts_from(example, 
     seen = []
     original = example.embed
 
-    def spying_embed(encoder, *args, **kwargs):
-        seen.append({name: value.clone() for name, value in encoder.state_dict().items()})
-        return original(encoder, *args, **kwargs)
+    def spying_embed(features, *args, **kwargs):
+        encoder = getattr(features, "__self__", None)
+        if encoder is not None:
+            seen.append({name: value.clone() for name, value in encoder.state_dict().items()})
+        return original(features, *args, **kwargs)
 
     monkeypatch.setattr(example, "embed", spying_embed)
     example.main(["--source", str(source), "--out", str(tmp_path), "--seeds", "0", *TINY])
-    # embed runs 3 times (train/valid/test) per probe: random probe first, then pretrained.
+    # embed runs 3 times (train/valid/test) per encoder probe: random first, then pretrained.
     assert len(seen) == 6
     from models import build_model
 
     torch.manual_seed(0)
-    fresh = build_model("hier", len(seen[0]["encoder.weight"][0]), seen[0]["head.weight"].size(0), hidden=16)
+    fresh = build_model("hier", seen[0]["encoder.weight"].size(1), seen[0]["head.weight"].size(0), hidden=16)
     assert all(torch.equal(fresh.state_dict()[k], seen[0][k]) for k in seen[0])
     assert not torch.equal(seen[0]["encoder.weight"], seen[3]["encoder.weight"])
     assert torch.equal(seen[0]["head.weight"], seen[3]["head.weight"])  # pretraining leaves the head alone
+    # Fine-tuning starts from exactly the pretrained weights.
+    saved = torch.load(tmp_path / "pretrained" / "seed0.pt", weights_only=True)
+    assert all(torch.equal(saved[k], seen[3][k]) for k in saved)
+    config = json.loads((tmp_path / "finetuned" / "seed0" / "config.json").read_text())
+    assert config["init_weights"] == str(tmp_path / "pretrained" / "seed0.pt")
+    assert json.loads((tmp_path / "scratch" / "seed0" / "config.json").read_text())["init_weights"] is None
 
 
 def test_an_unknown_loss_is_refused(example):

@@ -125,6 +125,27 @@ def test_a_label_budget_trains_on_the_kept_videos_only(trained, source, tmp_path
     assert all(row["segments"] == sum(dataset[int(i)]["segment"].x.size(0) for i in kept) for row in budget.history)
 
 
+def test_training_starts_from_init_weights(trained, source, tmp_path):
+    _, out = trained
+    start = torch.load(out / "model.pt", weights_only=True)["state_dict"]
+    encoder_only = tmp_path / "encoder.pt"
+    torch.save(start, encoder_only)
+    # A vanishing learning rate keeps the weights where they started.
+    resumed = train(config(source, tmp_path / "resumed", epochs=1, lr=1e-12, init_weights=str(encoder_only)))
+    kept = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.allclose(kept[k], start[k], atol=1e-9) for k in start)
+    scored = evaluate(out)
+    assert {k: resumed.test[k] for k in ("top1", "top5", "macro_f1", "num_nodes")} == {
+        k: scored[k] for k in ("top1", "top5", "macro_f1", "num_nodes")}
+    assert json.loads((tmp_path / "resumed" / "config.json").read_text())["init_weights"] == str(encoder_only)
+
+
+def test_init_weights_that_do_not_fit_name_the_file(trained, source, tmp_path):
+    _, out = trained
+    with pytest.raises(ValueError, match=r"init_weights='.*model\.pt' does not fit HierGNN"):
+        train(config(source, tmp_path / "bad", model="hier", init_weights=str(out / "model.pt")))
+
+
 def test_a_cached_dataset_for_another_task_is_refused(trained, source):
     _, out = trained
     with pytest.raises(ValueError, match="was built for"):
