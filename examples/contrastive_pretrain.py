@@ -24,7 +24,7 @@ to ``OUT/results.md`` and stdout.
 
 Usage:
     python examples/contrastive_pretrain.py --out runs/pretrain                  # 1,000 synthetic videos, 3 seeds
-    python examples/contrastive_pretrain.py --out runs/pretrain --label-fraction 0.05
+    python examples/contrastive_pretrain.py --out runs/pretrain-5pc --label-fraction 0.05 --epochs 300 --patience 30
     python examples/contrastive_pretrain.py --source "data/*.parquet" --out runs/pretrain-real
 """
 
@@ -98,7 +98,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pretrain-lr", type=float, default=0.001)
     parser.add_argument("--batch-size", type=int, default=16, help="videos per pretraining batch")
     parser.add_argument("--probe-steps", type=int, default=300, help="full-batch steps of the linear probe")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs of the supervised runs (scratch, fine-tuned)")
+    parser.add_argument("--epochs", type=int, default=20, help="most epochs of the supervised runs (scratch, fine-tuned)")
+    parser.add_argument("--patience", type=int, default=5,
+                        help="early-stopping patience of the supervised runs (raise it with few labelled videos)")
     parser.add_argument("--label-fraction", type=float, default=1.0,
                         help="share of the training videos whose labels the probes and supervised runs see")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -264,8 +266,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             write_parquet(path, args.videos, seed=0, config=SynthConfig(mean_video_duration=args.mean_duration))
         sources = [str(path)]
     config = TrainConfig(model=args.model, sources=tuple(sources), out=str(args.out / "scratch"),
-                         dataset_root=str(args.out / "dataset"), epochs=args.epochs, hidden=args.hidden,
-                         label_fraction=args.label_fraction, device=str(device))
+                         dataset_root=str(args.out / "dataset"), epochs=args.epochs, patience=args.patience,
+                         hidden=args.hidden, label_fraction=args.label_fraction, device=str(device))
     dataset = Action100MDataset(config.dataset_root, list(sources), task=config.task(), log=False)
     split = dataset.get_idx_split()
     logger.info("%d videos (%s train / %d valid / %d test), %d classes, %s on %s", len(dataset),
