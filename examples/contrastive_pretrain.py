@@ -204,7 +204,7 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
     """The three methods for one seed."""
     split = dataset.get_idx_split()
     labelled = labelled_videos(split["train"], args.label_fraction, seed)
-    in_dim, num_classes = int(dataset._data[SEGMENT].x.size(1)), dataset.vocabulary.num_classes
+    in_dim, num_classes = int(dataset[0][SEGMENT].x.size(1)), dataset.vocabulary.num_classes
 
     def probe(features: Callable[[Any], Tensor]) -> dict[str, Any]:
         sets = [embed(features, dataset, videos, mask, device)
