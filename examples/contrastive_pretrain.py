@@ -19,8 +19,10 @@ Test metrics come from :class:`models.evaluator.Evaluator`. With
 ``--label-fraction`` only that share of the training videos keeps its labels,
 the same videos for the probes and for the supervised runs
 (:func:`models.train.labelled_videos`); pretraining always sees every training
-video, never a label. Results go to ``OUT/results.json`` and a markdown table
-to ``OUT/results.md`` and stdout.
+video, never a label. The label vocabulary is the dataset's, fitted on all
+training videos, and the validation videos (which choose the probe's step and
+the supervised epoch) stay labelled. Results go to ``OUT/results.json`` and a
+markdown table to ``OUT/results.md`` and stdout.
 
 Usage:
     python examples/contrastive_pretrain.py --out runs/pretrain                  # 1,000 synthetic videos, 3 seeds
@@ -52,7 +54,7 @@ from graphkit.synth import SynthConfig, write_parquet
 from loaders.pyg_dataset import Action100MDataset
 from models import build_model
 from models.evaluator import Evaluator
-from models.train import TrainConfig, labelled_videos, resolve_device, train
+from models.train import TrainConfig, deterministic, labelled_videos, resolve_device, train
 
 logger = logging.getLogger("contrastive_pretrain")
 
@@ -105,7 +107,40 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="share of the training videos whose labels the probes and supervised runs see")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 0.0 < args.label_fraction <= 1.0:
+        parser.error(f"--label-fraction {args.label_fraction} must lie in (0, 1]")
+    if not (args.mean_duration > 0 and math.isfinite(args.mean_duration)):
+        parser.error(f"--mean-duration {args.mean_duration} must be a positive number of seconds")
+    if args.videos < 1:
+        parser.error(f"--videos {args.videos} must be >= 1")
+    return args
+
+
+def prepare_sources(args: argparse.Namespace) -> list[str]:
+    """The sources to read: ``--source``, or synthetic videos written once to OUT.
+
+    ``OUT/data.json`` records what OUT's data and processed dataset were made
+    from; another run into the same OUT must ask for the same data.
+
+    Raises:
+        SystemExit: If OUT holds data made from other settings.
+    """
+    if args.source:
+        wanted = {"source": list(args.source)}
+    else:
+        wanted = {"synthetic_videos": args.videos, "mean_duration": args.mean_duration, "data_seed": 0}
+    stamp, path = args.out / "data.json", args.out / "synthetic.parquet"
+    if stamp.exists():
+        made = json.loads(stamp.read_text(encoding="utf-8"))
+        if made != wanted:
+            sys.exit(f"error: {args.out} holds data made from {made}, not {wanted}; use another --out")
+    elif path.exists() or (args.out / "dataset").exists():
+        sys.exit(f"error: {args.out} holds data without a data.json saying what it was made from; use another --out")
+    if not args.source and not path.exists():
+        write_parquet(path, args.videos, seed=0, config=SynthConfig(mean_video_duration=args.mean_duration))
+    stamp.write_text(json.dumps(wanted), encoding="utf-8")
+    return list(args.source) if args.source else [str(args.out / "synthetic.parquet")]
 
 
 def pretrain(encoder: nn.Module, dataset: Action100MDataset, videos: Tensor, args: argparse.Namespace,
@@ -201,7 +236,7 @@ def linear_probe(train_set: dict[str, Tensor], valid_set: dict[str, Tensor], tes
 
 def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Namespace, seed: int,
              device: torch.device) -> dict[str, Any]:
-    """The three methods for one seed."""
+    """The five :data:`METHODS` for one seed; pretraining and probes run under :func:`deterministic`."""
     split = dataset.get_idx_split()
     labelled = labelled_videos(split["train"], args.label_fraction, seed)
     in_dim, num_classes = int(dataset[0][SEGMENT].x.size(1)), dataset.vocabulary.num_classes
@@ -212,13 +247,14 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
                                      (split["test"], "test_mask"))]
         return linear_probe(*sets, num_classes=num_classes, steps=args.probe_steps, seed=seed)
 
-    torch.manual_seed(seed)
-    encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device)
-    random_probe = probe(encoder.encode)  # before pretraining: the very weights pretraining starts from
-    started = time.perf_counter()
-    history = pretrain(encoder, dataset, split["train"], args, seed, device)
-    pretrain_seconds = time.perf_counter() - started
-    pretrained_probe = probe(encoder.encode)
+    with deterministic(seed):
+        encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device)
+        random_probe = probe(encoder.encode)  # before pretraining: the very weights pretraining starts from
+        started = time.perf_counter()
+        history = pretrain(encoder, dataset, split["train"], args, seed, device)
+        pretrain_seconds = time.perf_counter() - started
+        pretrained_probe = probe(encoder.encode)
+        features_probe = probe(input_features)
     weights = args.out / "pretrained" / f"seed{seed}.pt"
     weights.parent.mkdir(parents=True, exist_ok=True)
     torch.save(encoder.state_dict(), weights)
@@ -230,11 +266,12 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
     return {
         "seed": seed,
         "labelled_train_videos": int(labelled.numel()),
+        "labelled_train_index": labelled.tolist(),
         "pretrain_history": history,
         "pretrain_seconds": pretrain_seconds,
         METHODS[0]: pretrained_probe,
         METHODS[1]: random_probe,
-        METHODS[2]: probe(input_features),
+        METHODS[2]: features_probe,
         METHODS[3]: supervised("scratch"),
         METHODS[4]: supervised("finetuned", init_weights=str(weights)),
     }
@@ -259,17 +296,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     device = resolve_device(args.device)
-    sources = args.source
-    if not sources:
-        path = args.out / "synthetic.parquet"
-        if not path.exists():
-            write_parquet(path, args.videos, seed=0, config=SynthConfig(mean_video_duration=args.mean_duration))
-        sources = [str(path)]
+    sources = prepare_sources(args)
     config = TrainConfig(model=args.model, sources=tuple(sources), out=str(args.out / "scratch"),
                          dataset_root=str(args.out / "dataset"), epochs=args.epochs, patience=args.patience,
                          hidden=args.hidden, label_fraction=args.label_fraction, device=str(device))
     dataset = Action100MDataset(config.dataset_root, list(sources), task=config.task(), log=False)
     split = dataset.get_idx_split()
+    empty = [name for name, index in split.items() if index.numel() == 0]
+    if empty:
+        sys.exit(f"error: no {' or '.join(empty)} video among the {len(dataset)} videos; the probes need all three "
+                 "splits (give more videos)")
     logger.info("%d videos (%s train / %d valid / %d test), %d classes, %s on %s", len(dataset),
                 split["train"].numel(), split["valid"].numel(), split["test"].numel(),
                 dataset.vocabulary.num_classes, args.model, device)

@@ -59,6 +59,7 @@ __all__ = [
     "resolve_device",
     "train",
     "labelled_videos",
+    "deterministic",
     "load_model",
     "evaluate",
     "benchmark_models",
@@ -110,7 +111,9 @@ class TrainConfig:
         label_fraction (float, optional): Share of the training videos whose
             labels are used, a label budget drawn with ``seed`` by
             :func:`labelled_videos`; the other training videos are left out.
-            (default: :obj:`1.0`)
+            The label vocabulary (top-K classes) stays the one the dataset
+            fitted on all training videos, and validation stays fully
+            labelled (it picks the epoch). (default: :obj:`1.0`)
         init_weights (str, optional): A ``state_dict`` file (``torch.save``)
             to start from instead of random weights, e.g. an encoder
             pretrained with :mod:`graphkit.losses`; it must fit the model
@@ -162,6 +165,8 @@ class TrainConfig:
             object.__setattr__(self, "dataset_root", str(self.dataset_root))
         if self.init_weights is not None:
             object.__setattr__(self, "init_weights", str(self.init_weights))
+            if not Path(self.init_weights).is_file():
+                raise ValueError(f"init_weights={self.init_weights!r} is not a file")
         if self.model not in MODELS:
             raise ValueError(f"model={self.model!r}; expected one of {sorted(MODELS)}")
         if self.label not in LABEL_KINDS:
@@ -279,8 +284,19 @@ def resolve_device(device: str) -> torch.device:
 
 
 @contextlib.contextmanager
-def _deterministic(seed: int) -> Iterator[None]:
-    """Seed torch and switch on deterministic algorithms, restoring the old setting after."""
+def deterministic(seed: int) -> Iterator[None]:
+    """Seed torch and switch on deterministic algorithms, restoring the old setting after.
+
+    Training runs inside it, so a seed reproduces a run on CPU and, where the
+    kernels allow, on CUDA (non-deterministic kernels warn instead of failing).
+
+    Examples:
+        >>> with deterministic(0):
+        ...     first = torch.rand(2)
+        >>> with deterministic(0):
+        ...     torch.equal(first, torch.rand(2))
+        True
+    """
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.manual_seed(seed)
@@ -337,21 +353,29 @@ def labelled_videos(train_index: torch.Tensor, fraction: float, seed: int) -> to
         raise ValueError(f"fraction={fraction!r} must lie in (0, 1]")
     if fraction == 1.0 or train_index.numel() == 0:
         return train_index
-    count = max(1, math.ceil(fraction * train_index.numel()))
+    # round() first: 0.07 * 100 is 7.000000000000001 in floating point, not 7.
+    count = max(1, math.ceil(round(fraction * train_index.numel(), 9)))
     order = torch.randperm(train_index.numel(), generator=torch.Generator().manual_seed(seed))
     return train_index[order[:count].sort().values]
 
 
 def _load_initial_weights(model: torch.nn.Module, path: str) -> None:
-    """Load ``path``'s state dict into ``model``, naming the file when it does not fit."""
+    """Load ``path``'s state dict into ``model``; name the file and the keys that do not fit."""
     state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]  # a checkpoint written by train()
-    try:
-        model.load_state_dict(state)
-    except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        raise ValueError(f"init_weights={path!r} does not fit {type(model).__name__}: {first}") from err
+    expected = model.state_dict()
+    problems = {
+        "missing": [k for k in expected if k not in state],
+        "unexpected": [k for k in state if k not in expected],
+        "wrong shape": [k for k in expected if k in state and tuple(state[k].shape) != tuple(expected[k].shape)],
+    }
+    problems = {kind: keys for kind, keys in problems.items() if keys}
+    if problems:
+        listed = "; ".join(f"{kind}: {', '.join(keys[:3])}{' ...' if len(keys) > 3 else ''} ({len(keys)})"
+                           for kind, keys in problems.items())
+        raise ValueError(f"init_weights={path!r} does not fit {type(model).__name__}: {listed}")
+    model.load_state_dict(state)
 
 
 def _target(store, mask_name: str | None) -> torch.Tensor:
@@ -422,7 +446,7 @@ def train(config: TrainConfig) -> TrainResult:
     (out / _VOCABULARY).write_text(json.dumps(dataset.vocabulary.to_dict()), encoding="utf-8")
 
     evaluator = Evaluator()
-    with _deterministic(config.seed):
+    with deterministic(config.seed):
         model = build_model(config.model, in_dim, num_classes, hidden=config.hidden, layers=config.layers,
                             dropout=config.dropout)
         if config.init_weights is not None:
@@ -465,7 +489,8 @@ def train(config: TrainConfig) -> TrainResult:
                     torch.cuda.synchronize(device)
                 seconds = time.perf_counter() - started
                 if labelled == 0:
-                    raise ValueError("no labelled segment among the training videos")
+                    raise ValueError(f"no labelled segment among the {len(train_videos)} training videos used "
+                             f"(label_fraction={config.label_fraction})")
                 valid = evaluator.eval(_predict(model, valid_loader, device, "valid_mask"))
                 row = {"epoch": epoch, "loss": loss_sum / labelled, "train_top1": correct / labelled,
                        "valid_top1": valid["top1"], "valid_macro_f1": valid["macro_f1"],

@@ -57,12 +57,45 @@ def test_every_tree_loss_pretrains_and_is_probed(example, source, tmp_path, loss
         f"| {method}" for method in example.METHODS]
 
 
-def test_the_probes_and_the_scratch_run_share_one_label_budget(example, source, tmp_path):
+def test_the_probes_and_the_supervised_runs_share_one_label_budget(example, source, tmp_path):
+    from loaders.pyg_dataset import Action100MDataset
+
     result = example.main(["--source", str(source), "--out", str(tmp_path), "--seeds", "3",
                            "--label-fraction", "0.25", *TINY])
     run = result["runs"][0]
-    scratch = json.loads((tmp_path / "scratch" / "seed3" / "result.json").read_text())
-    assert run["labelled_train_videos"] == scratch["train_videos"] < result["videos"]["train"]
+    dataset = Action100MDataset(str(tmp_path / "dataset"), log=False)
+    train_index = dataset.get_idx_split()["train"].tolist()
+    assert run["labelled_train_videos"] == len(run["labelled_train_index"]) < len(train_index)
+    assert set(run["labelled_train_index"]) <= set(train_index)
+    segments = sum(dataset[i]["segment"].x.size(0) for i in run["labelled_train_index"])
+    for name in ("scratch", "finetuned"):
+        trained = json.loads((tmp_path / name / "seed3" / "result.json").read_text())
+        assert trained["train_videos"] == run["labelled_train_videos"]
+        assert all(row["segments"] == segments for row in trained["history"])
+
+
+def test_an_out_directory_refuses_data_made_from_other_settings(example, tmp_path):
+    tiny = ["--out", str(tmp_path), "--videos", "24", "--mean-duration", "30", "--seeds", "0", *TINY]
+    example.main(tiny)
+    with pytest.raises(SystemExit, match="holds data made from"):
+        example.main([*tiny, "--videos", "25"])
+    with pytest.raises(SystemExit, match="holds data made from"):
+        example.main([*tiny, "--mean-duration", "40"])
+    (tmp_path / "data.json").unlink()
+    with pytest.raises(SystemExit, match="without a data.json"):
+        example.main(tiny)
+
+
+def test_too_few_videos_for_three_splits_is_one_clear_error(example, tmp_path):
+    with pytest.raises(SystemExit, match="no .*video among the 2 videos"):
+        example.main(["--out", str(tmp_path), "--videos", "2", "--mean-duration", "30", "--seeds", "0", *TINY])
+
+
+@pytest.mark.parametrize("bad", [["--label-fraction", "0"], ["--label-fraction", "1.5"],
+                                 ["--mean-duration", "-3"], ["--videos", "0"]])
+def test_bad_arguments_stop_before_any_work(example, tmp_path, bad):
+    with pytest.raises(SystemExit):
+        example.parse_args(["--out", str(tmp_path), *bad])
 
 
 def test_the_random_control_probes_the_weights_pretraining_starts_from(example, source, tmp_path, monkeypatch):

@@ -109,6 +109,8 @@ def test_labelled_videos_keeps_a_seeded_sorted_share():
     assert torch.equal(kept, labelled_videos(videos, 0.25, seed=3))
     assert not torch.equal(kept, labelled_videos(videos, 0.25, seed=4))
     assert labelled_videos(videos, 0.001, seed=0).numel() == 1
+    # 0.07 * 100 is 7.000000000000001 in floating point; the budget is 7 videos, not 8.
+    assert [labelled_videos(torch.arange(n), 0.07, seed=0).numel() for n in (100, 200, 300)] == [7, 14, 21]
     assert labelled_videos(videos, 1.0, seed=0) is videos
     with pytest.raises(ValueError, match="fraction=0"):
         labelled_videos(videos, 0, seed=0)
@@ -128,22 +130,28 @@ def test_a_label_budget_trains_on_the_kept_videos_only(trained, source, tmp_path
 def test_training_starts_from_init_weights(trained, source, tmp_path):
     _, out = trained
     start = torch.load(out / "model.pt", weights_only=True)["state_dict"]
-    encoder_only = tmp_path / "encoder.pt"
-    torch.save(start, encoder_only)
+    weights = tmp_path / "encoder.pt"
+    torch.save(start, weights)
     # A vanishing learning rate keeps the weights where they started.
-    resumed = train(config(source, tmp_path / "resumed", epochs=1, lr=1e-12, init_weights=str(encoder_only)))
+    resumed = train(config(source, tmp_path / "resumed", epochs=1, lr=1e-12, init_weights=str(weights)))
     kept = torch.load(tmp_path / "resumed" / "model.pt", weights_only=True)["state_dict"]
     assert all(torch.allclose(kept[k], start[k], atol=1e-9) for k in start)
     scored = evaluate(out)
     assert {k: resumed.test[k] for k in ("top1", "top5", "macro_f1", "num_nodes")} == {
         k: scored[k] for k in ("top1", "top5", "macro_f1", "num_nodes")}
-    assert json.loads((tmp_path / "resumed" / "config.json").read_text())["init_weights"] == str(encoder_only)
+    assert json.loads((tmp_path / "resumed" / "config.json").read_text())["init_weights"] == str(weights)
 
 
 def test_init_weights_that_do_not_fit_name_the_file(trained, source, tmp_path):
     _, out = trained
-    with pytest.raises(ValueError, match=r"init_weights='.*model\.pt' does not fit HierGNN"):
+    with pytest.raises(ValueError, match=r"init_weights='.*model\.pt' does not fit HierGNN: missing: .*unexpected: "
+                                         r"body\.0\.weight, body\.0\.bias, body\.3\.weight \.\.\. \(4\)"):
         train(config(source, tmp_path / "bad", model="hier", init_weights=str(out / "model.pt")))
+    wider = tmp_path / "wider"
+    with pytest.raises(ValueError, match=r"does not fit MLP: wrong shape: body\.0\.weight"):
+        train(config(source, wider, hidden=24, init_weights=str(out / "model.pt")))
+    with pytest.raises(ValueError, match="is not a file"):
+        config(source, tmp_path / "none", init_weights=str(tmp_path / "missing.pt"))
 
 
 def test_a_cached_dataset_for_another_task_is_refused(trained, source):
