@@ -188,13 +188,10 @@ def embed(features: Callable[[Any], Tensor], dataset: Action100MDataset, videos:
           device: torch.device, batch_size: int = 64) -> dict[str, Tensor]:
     """``features(batch)``, labels and levels of the labelled segments in ``mask_name`` of ``videos``.
 
-    ``features`` is an encoder's bound ``encode`` (the encoder is put in eval
-    mode) or :func:`input_features`.
+    ``features`` is an encoder's bound ``encode`` (in eval mode) or :func:`input_features`.
     """
     from torch_geometric.loader import DataLoader
 
-    if isinstance(getattr(features, "__self__", None), nn.Module):
-        features.__self__.eval()
     parts: dict[str, list[Tensor]] = {"z": [], "y": [], "level": []}
     for batch in DataLoader(dataset[videos], batch_size=batch_size):
         batch = batch.to(device)
@@ -248,7 +245,7 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
         return linear_probe(*sets, num_classes=num_classes, steps=args.probe_steps, seed=seed)
 
     with deterministic(seed):
-        encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device)
+        encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device).eval()
         random_probe = probe(encoder.encode)  # before pretraining: the very weights pretraining starts from
         started = time.perf_counter()
         history = pretrain(encoder, dataset, split["train"], args, seed, device)
