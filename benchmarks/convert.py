@@ -8,7 +8,7 @@ Three ways over the same synthetic parquet (``graphkit.synth``, real schema):
 * ``naive`` — what a user writes without graphkit: rows as Python dicts, one
   ``networkx.MultiDiGraph`` per video with parent/child, same-level-next and
   next-leaf edges, then ``torch_geometric.utils.from_networkx``;
-* ``graphkit`` — :func:`loaders.trees.iter_tree_batches` (reading ahead in a
+* ``graphkit`` — :func:`graphkit.loaders.trees.iter_tree_batches` (reading ahead in a
   background thread, validating every invariant) then
   :func:`graphkit.pyg.to_hetero_batch`, a PyG ``Batch`` holding one
   ``HeteroData`` per video with all typed edges and their reverses.
@@ -101,8 +101,8 @@ def run_naive(path: str, batch_size: int) -> int:
 
 
 def run_graphkit(path: str, batch_size: int) -> int:
+    from graphkit.loaders.trees import iter_tree_batches
     from graphkit.pyg import to_hetero_batch
-    from loaders.trees import iter_tree_batches
 
     nodes = 0
     for trees in iter_tree_batches(path, batch_size=batch_size):
@@ -117,8 +117,8 @@ def worker(method: str, path: str, batch_size: int, repeat: int) -> dict:
     import pyarrow.parquet  # noqa: F401
     import torch_geometric  # noqa: F401
 
+    import graphkit.loaders.trees  # noqa: F401
     import graphkit.pyg  # noqa: F401
-    import loaders.trees  # noqa: F401
 
     baseline = _peak_rss_mb()
     run = {"floor": run_floor, "naive": run_naive, "graphkit": run_graphkit}[method]
@@ -143,7 +143,7 @@ def measure(method: str, path: str, batch_size: int, repeat: int) -> dict:
 
 def make_data(directory: Path, nodes: int, seed: int) -> list[tuple[float, Path, int]]:
     """Synthetic files at 1%, 10% and 100% of ``nodes`` (the smaller ones are prefixes)."""
-    from graphkit.synth import write_parquet
+    from graphkit.loaders.synth import write_parquet
 
     pilot = directory / "pilot.parquet"
     write_parquet(pilot, 200, seed=seed)

@@ -6,10 +6,10 @@ metadata), already decoded into :class:`~graphkit.tree.TreeBatch` batches:
 * ``naive`` — what a user writes without graphkit: every node and
   relationship as a Python dict, written with :class:`csv.DictWriter` (one
   file per label and type, the same headers and values);
-* ``graphkit`` — :func:`loaders.neo4j_csv.export_csv`: Arrow columns written by
+* ``graphkit`` — :func:`graphkit.loaders.neo4j.csv.export_csv`: Arrow columns written by
   ``pyarrow.csv``, batch by batch;
 * ``import`` — the real ``neo4j-admin database import full`` on graphkit's
-  files, into a fresh Neo4j home (:func:`loaders.neo4j_import.run_import`;
+  files, into a fresh Neo4j home (:func:`graphkit.loaders.neo4j.admin_import.run_import`;
   wall time including the JVM start). Synthetic captions hold newlines, so
   the importer runs its slower multi-line parser, as it must on real data.
 
@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphkit import schema  # noqa: E402
+from graphkit.loaders.neo4j.csv import ARRAY_DELIMITER, csv_file_name, edge_header, export_csv, node_header  # noqa: E402
 from graphkit.synth import generate_batch  # noqa: E402
 from graphkit.tree import TreeBatch  # noqa: E402
-from loaders.neo4j_csv import ARRAY_DELIMITER, csv_file_name, edge_header, export_csv, node_header  # noqa: E402
 
 
 def make_batches(num_videos: int, batch_size: int, seed: int) -> list[TreeBatch]:
@@ -141,7 +141,7 @@ def main() -> None:
             multiline=bool(best.multiline_files),
         )
         if not args.no_import:
-            from loaders.neo4j_import import run_import
+            from graphkit.loaders.neo4j.admin_import import run_import
 
             imported = run_import(best, Path(tmp) / "home")
             report.update(

@@ -10,7 +10,7 @@ only the writing is timed:
   constraints in place (without them every ``MATCH`` scans all nodes and the
   comparison would be unfair to the naive loader). It runs on a small slice
   (``--naive-videos``), as it is too slow for the full data;
-* ``graphkit`` -- :func:`loaders.neo4j_writer.load_trees`: ``UNWIND $rows``
+* ``graphkit`` -- :func:`graphkit.loaders.neo4j.writer.load_trees`: ``UNWIND $rows``
   batches of ``--batch-size`` rows, ``MERGE`` on the unique keys, transaction
   functions, ``--workers`` concurrent sessions on disjoint videos, with the
   driver's Rust extension (``neo4j-rust-ext``);
@@ -21,7 +21,7 @@ only the writing is timed:
 Each load starts from an empty database (the constraints stay). Entities are
 nodes plus relationships; the rate is entities per second of wall time.
 
-The server is the project's dev server (:class:`loaders.neo4j_server.DevServer`,
+The server is the project's dev server (:class:`graphkit.loaders.neo4j.server.DevServer`,
 default JVM flags: the JIT compiler fully on) started here, unless
 ``NEO4J_URI`` (with ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD``) names one --
 whose database is then cleared.
@@ -48,10 +48,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphkit import schema  # noqa: E402
+from graphkit.loaders.neo4j.connection import connect  # noqa: E402
+from graphkit.loaders.neo4j.rows import entity_counts  # noqa: E402
+from graphkit.loaders.neo4j.writer import create_constraints, load_trees  # noqa: E402
 from graphkit.synth import generate_batch  # noqa: E402
 from graphkit.tree import TreeBatch  # noqa: E402
-from loaders.neo4j_rows import entity_counts  # noqa: E402
-from loaders.neo4j_writer import connect, create_constraints, load_trees  # noqa: E402
 
 
 def make_batches(num_videos: int, batch_size: int, seed: int, first_video: int = 0) -> list[TreeBatch]:
@@ -201,7 +202,7 @@ def main() -> None:
         credentials = (os.environ["NEO4J_URI"], os.environ.get("NEO4J_USERNAME", "neo4j"),
                        os.environ.get("NEO4J_PASSWORD", ""))
     else:
-        from loaders.neo4j_server import DevServer
+        from graphkit.loaders.neo4j.server import DevServer
 
         server = DevServer(password="benchmark-pw", page_cache="1g", heap="1g")
         server.start(timeout=300.0)

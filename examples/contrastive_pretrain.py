@@ -12,13 +12,13 @@ For every seed, on one video-level split:
 3. **controls** -- the same probe on the same encoder left at its random
    initialization (the weights pretraining started from) and on the input
    features themselves; the same architecture trained from scratch end to end
-   with the labels (:func:`models.train.train`); and the pretrained encoder
+   with the labels (:func:`graphkit.models.train.train`); and the pretrained encoder
    fine-tuned end to end the same way (``TrainConfig.init_weights``).
 
-Test metrics come from :class:`models.evaluator.Evaluator`. With
+Test metrics come from :class:`graphkit.models.evaluator.Evaluator`. With
 ``--label-fraction`` only that share of the training videos keeps its labels,
 the same videos for the probes and for the supervised runs
-(:func:`models.train.labelled_videos`); pretraining always sees every training
+(:func:`graphkit.models.train.labelled_videos`); pretraining always sees every training
 video, never a label. The label vocabulary is the dataset's, fitted on all
 training videos, and the validation videos (which choose the probe's step and
 the supervised epoch) stay labelled. Results go to ``OUT/results.json`` and a
@@ -50,11 +50,12 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from graphkit import losses
-from graphkit.synth import SynthConfig, write_parquet
-from loaders.pyg_dataset import Action100MDataset
-from models import build_model
-from models.evaluator import Evaluator
-from models.train import TrainConfig, deterministic, labelled_videos, resolve_device, train
+from graphkit.loaders.pyg_dataset import Action100MDataset
+from graphkit.loaders.synth import write_parquet
+from graphkit.models import build_model
+from graphkit.models.evaluator import Evaluator
+from graphkit.models.train import TrainConfig, deterministic, labelled_videos, resolve_device, train
+from graphkit.synth import SynthConfig
 
 logger = logging.getLogger("contrastive_pretrain")
 

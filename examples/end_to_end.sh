@@ -11,11 +11,11 @@ VIDEOS=${2:-200}
 mkdir -p "$OUT"
 gk() { .venv/bin/graphkit "$@"; }
 
-gk synth --videos "$VIDEOS" --seed 0 "$OUT/synthetic.parquet"
+gk synth --videos "$VIDEOS" --seed 0 --out "$OUT/synthetic.parquet"
 gk stats "$OUT/synthetic.parquet"
 gk stats "$OUT/synthetic.parquet" --json > "$OUT/stats.json"
 gk convert "$OUT/synthetic.parquet" --out "$OUT/pyg"
 gk show "$OUT/synthetic.parquet" --max-level 3 --png "$OUT/timeline.png"
-gk train --model hier --source "$OUT/synthetic.parquet" --epochs 20 --seed 0 --out "$OUT/hier"
+gk train "$OUT/synthetic.parquet" --model hier --epochs 20 --seed 0 --out "$OUT/hier"
 gk evaluate "$OUT/hier" --json | tee "$OUT/hier/test_metrics.json"
 echo "outputs in $OUT/: synthetic.parquet stats.json pyg/ timeline.png hier/"

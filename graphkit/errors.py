@@ -5,11 +5,43 @@ callers can catch the whole family with one ``except`` clause. Problems with a
 whole file or column (it is not parquet, a column is missing or has the wrong
 type) raise :class:`SourceError`; a video whose tree breaks an invariant raises
 :class:`InvariantError`, which names the video, the node and the broken rule.
+Everything that talks to Neo4j raises a :class:`Neo4jError`.
+
+The whole tree::
+
+    GraphkitError
+    ├── SourceError
+    │   └── SchemaError
+    ├── InvariantError (also a ValueError)
+    ├── CsvExportError
+    └── Neo4jError
+        ├── Neo4jLoadError
+        ├── Neo4jImportError
+        └── Neo4jServerError
+            └── JavaNotFoundError
+
+Examples:
+    >>> issubclass(JavaNotFoundError, Neo4jError), issubclass(SchemaError, SourceError)
+    (True, True)
 """
 
 from __future__ import annotations
 
-__all__ = ["GraphkitError", "SourceError", "SchemaError", "InvariantError"]
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "CsvExportError",
+    "GraphkitError",
+    "InvariantError",
+    "JavaNotFoundError",
+    "Neo4jError",
+    "Neo4jImportError",
+    "Neo4jLoadError",
+    "Neo4jServerError",
+    "SchemaError",
+    "SourceError",
+]
 
 
 class GraphkitError(Exception):
@@ -57,3 +89,43 @@ class InvariantError(GraphkitError, ValueError):
         if node_id is not None:
             where += f", node {node_id!r}"
         super().__init__(f"{where}: {rule}: {message}")
+
+
+class CsvExportError(GraphkitError):
+    """A value cannot be written so that the importer reads it back exactly."""
+
+
+class Neo4jError(GraphkitError):
+    """Base class of every error about Neo4j: loading, importing, the dev server."""
+
+
+class Neo4jLoadError(Neo4jError):
+    """Neo4j cannot be reached, refuses the credentials, lacks the database, or fails a statement."""
+
+
+class Neo4jImportError(Neo4jError):
+    """``neo4j-admin database import`` failed or cannot run.
+
+    Args:
+        message (str): What failed.
+        lines (Sequence[str]): The importer's own error lines (possibly empty).
+        log (pathlib.Path, optional): The importer's full output.
+    """
+
+    def __init__(self, message: str, lines: Sequence[str] = (), log: Path | None = None) -> None:
+        self.lines = tuple(lines)
+        self.log = log
+        text = message
+        if self.lines:
+            text += ": " + " | ".join(self.lines)
+        if log is not None:
+            text += f" (full output: {log})"
+        super().__init__(text)
+
+
+class Neo4jServerError(Neo4jError):
+    """The Neo4j dev server cannot be built, started or stopped."""
+
+
+class JavaNotFoundError(Neo4jServerError):
+    """No Java runtime to start the Neo4j dev server or ``neo4j-admin`` with."""

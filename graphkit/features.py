@@ -52,7 +52,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit._arrays import StringArrayLike, as_string_array, seed_key
+from graphkit.arrays import StringArrayLike, as_string_array, seed_key
 from graphkit.errors import GraphkitError
 from graphkit.schema import GPT_PROPERTIES, TEXT_PROPERTIES
 

@@ -54,7 +54,7 @@ Examples:
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +62,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit._arrays import StringArrayLike, as_string_array
+from graphkit.arrays import StringArrayLike, as_string_array
 from graphkit.schema import NOT_APPLICABLE
 
 __all__ = [

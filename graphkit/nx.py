@@ -13,8 +13,9 @@ nodes, parents, times and text, so ``from_networkx(to_networkx(trees))``
 equals ``trees`` array for array.
 
 Examples:
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> graph = to_networkx(TreeBatch.from_arrow(_example_rows(1)))
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> graph = to_networkx(TreeBatch.from_arrow(example_rows(1)))
     >>> graph.number_of_nodes(), graph.number_of_edges()
     (4, 5)
     >>> sorted(k for _, _, k in graph.edges(keys=True))

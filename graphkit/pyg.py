@@ -19,8 +19,9 @@ from the video offsets instead of collating graph objects one by one.
 graph, exactly as :meth:`Batch.from_data_list` would have stored it.
 
 Examples:
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)))
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)))
     >>> batch.num_graphs, batch['segment'].num_nodes
     (2, 6)
     >>> batch[('segment', 'rev_parent_of', 'segment')].edge_index.tolist()
@@ -203,8 +204,9 @@ def to_homogeneous_batch(
         torch_geometric.data.Batch: One ``Data`` per video, edges grouped by video.
 
     Examples:
-        >>> from graphkit.tree import TreeBatch, _example_rows
-        >>> batch = to_homogeneous_batch(TreeBatch.from_arrow(_example_rows(1)))
+        >>> from graphkit.testing import example_rows
+        >>> from graphkit.tree import TreeBatch
+        >>> batch = to_homogeneous_batch(TreeBatch.from_arrow(example_rows(1)))
         >>> [HOMOGENEOUS_RELATIONS[t] for t in batch.edge_type.tolist()]
         ['parent_of', 'parent_of', 'rev_parent_of', 'rev_parent_of', 'next', 'rev_next', 'next_leaf', 'rev_next_leaf']
     """

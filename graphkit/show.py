@@ -8,8 +8,9 @@ span, coloured by its verb label, with the leaves (which tile the video) in
 the bottom row.
 
 Examples:
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> print(format_tree(TreeBatch.from_arrow(_example_rows(1))))
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> print(format_tree(TreeBatch.from_arrow(example_rows(1))))
     vid00000000  3 segments, 2 leaves, max level 1
     [   0.00 –    4.00] L0  Cut paper
       [   0.00 –    1.00] L1  cut paper
@@ -18,7 +19,6 @@ Examples:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -83,16 +83,15 @@ def format_tree(trees: TreeBatch, video: int | str = 0, *, max_level: int | None
     return "\n".join(lines)
 
 
-def plot_timeline(trees: TreeBatch, video: int | str = 0, path: str | Path | None = None) -> Figure:
+def plot_timeline(trees: TreeBatch, video: int | str = 0) -> Figure:
     """Draw one video's tree as a timeline.
 
     Args:
         trees (TreeBatch): The videos.
         video (int or str, optional): Position or ``video_uid``. (default: :obj:`0`)
-        path (str or Path, optional): Save the figure there (PNG by suffix).
 
     Returns:
-        matplotlib.figure.Figure: The figure.
+        matplotlib.figure.Figure: The figure; ``figure.savefig("t.png")`` writes it.
     """
     import matplotlib
 
@@ -121,8 +120,6 @@ def plot_timeline(trees: TreeBatch, video: int | str = 0, path: str | Path | Non
         handles = [matplotlib.patches.Patch(color=colour[n], label=n) for n in top]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, title="verb")
     fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
     return fig
 
 

@@ -36,7 +36,7 @@ from typing import Union
 import numpy as np
 import pyarrow as pa
 
-from graphkit._arrays import as_string_array, seed_key
+from graphkit.arrays import as_string_array, seed_key
 
 __all__ = [
     "SPLIT_NAMES",

@@ -18,9 +18,10 @@ The accumulator also keeps the per-level counts, annotation coverage and the
 verb-label distribution shown by the human-readable report.
 
 Examples:
-    >>> from graphkit.tree import TreeBatch, _example_rows
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
     >>> acc = StatsAccumulator()
-    >>> acc.add(TreeBatch.from_arrow(_example_rows(2)))
+    >>> acc.add(TreeBatch.from_arrow(example_rows(2)))
     >>> acc.to_json()["totals"]
     {'nodes': 6, 'leaves': 4, 'max_level': 1, 'gpt_nodes': 2, 'edges': {'PARENT_OF': 4, 'NEXT': 2, 'NEXT_LEAF': 2, 'HAS_ROOT': 2}}
 """

@@ -59,17 +59,14 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import os
-import pathlib
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from graphkit.schema import GPT_TYPE, METADATA_TYPE, NODE_TYPE, SOURCE_SCHEMA, TRANSCRIPT_TYPE
 
@@ -80,7 +77,7 @@ __all__ = [
     "VERB_FORMS",
     "SynthConfig",
     "generate_batch",
-    "write_parquet",
+    "generate_batches",
 ]
 
 logger = logging.getLogger(__name__)
@@ -1710,31 +1707,28 @@ def generate_batch(
     return pa.RecordBatch.from_arrays([video_uid, metadata, nodes_column], schema=SOURCE_SCHEMA)
 
 
-def write_parquet(
-    path: str | os.PathLike[str],
+def generate_batches(
     num_videos: int,
     *,
     seed: int = 0,
     config: SynthConfig | None = None,
-    videos_per_row_group: int = 1000,
-) -> pathlib.Path:
-    """Write ``num_videos`` synthetic videos to a parquet file, streaming.
+    videos_per_batch: int = 1000,
+) -> Iterator[pa.RecordBatch]:
+    """Synthetic videos ``0 .. num_videos - 1`` as a stream of record batches.
 
-    Videos are generated and written one row group at a time, so memory stays
-    bounded by :obj:`videos_per_row_group` whatever the total. The file has
-    exactly the published schema; its contents do not depend on
-    :obj:`videos_per_row_group`.
+    Memory stays bounded by :obj:`videos_per_batch` whatever the total; the
+    videos do not depend on :obj:`videos_per_batch`.
+    :func:`graphkit.loaders.synth.write_parquet` writes them to a file.
 
     Args:
-        path (str or os.PathLike): The file to write (its folder must exist).
         num_videos (int): How many videos (rows).
         seed (int, optional): The seed. (default: :obj:`0`)
         config (SynthConfig, optional): Generator settings. (default: :obj:`None`)
-        videos_per_row_group (int, optional): Videos per row group.
-            (default: :obj:`1000`)
+        videos_per_batch (int, optional): Videos per batch. (default: :obj:`1000`)
 
-    Returns:
-        pathlib.Path: The path written.
+    Yields:
+        pyarrow.RecordBatch: Up to :obj:`videos_per_batch` rows each, in the
+        schema :data:`graphkit.schema.SOURCE_SCHEMA`.
 
     Raises:
         TypeError: If a count or the seed is not an int or :obj:`config` is
@@ -1742,23 +1736,16 @@ def write_parquet(
         ValueError: If a count or the seed is out of range.
 
     Examples:
-        >>> import pathlib, tempfile
-        >>> import pyarrow.parquet as pq
-        >>> with tempfile.TemporaryDirectory() as folder:
-        ...     path = pathlib.Path(folder) / "synth.parquet"
-        ...     _ = write_parquet(path, 25, videos_per_row_group=10)
-        ...     pq.ParquetFile(path).metadata.num_row_groups, pq.read_table(path).num_rows
-        (3, 25)
+        >>> [batch.num_rows for batch in generate_batches(25, videos_per_batch=10)]
+        [10, 10, 5]
     """
     num_videos = _check_count("num_videos", num_videos)
-    videos_per_row_group = _check_count("videos_per_row_group", videos_per_row_group, minimum=1)
+    videos_per_batch = _check_count("videos_per_batch", videos_per_batch, minimum=1)
     seed, config = _check_seed_and_config(seed, config)
-    path = pathlib.Path(path)
-    with pq.ParquetWriter(path, SOURCE_SCHEMA) as writer:
-        for first in range(0, num_videos, videos_per_row_group):
-            count = min(videos_per_row_group, num_videos - first)
-            batch = generate_batch(count, seed=seed, first_video=first, config=config)
-            writer.write_batch(batch, row_group_size=batch.num_rows)
-            logger.debug("wrote videos %d..%d to %s", first, first + count - 1, path)
-    logger.info("wrote %d synthetic videos to %s", num_videos, path)
-    return path
+    return _batches(num_videos, seed, config, videos_per_batch)
+
+
+def _batches(num_videos: int, seed: int, config: SynthConfig, videos_per_batch: int) -> Iterator[pa.RecordBatch]:
+    for first in range(0, num_videos, videos_per_batch):
+        count = min(videos_per_batch, num_videos - first)
+        yield generate_batch(count, seed=seed, first_video=first, config=config)

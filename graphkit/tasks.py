@@ -9,8 +9,9 @@ video-level train/valid/test split from a hash of ``video_uid``
 arrays in node order, ready for :func:`graphkit.pyg.to_hetero_batch`.
 
 Examples:
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> trees = TreeBatch.from_arrow(_example_rows(2))
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> trees = TreeBatch.from_arrow(example_rows(2))
     >>> task = NodeTask(features=FeatureConfig(dim=16))
     >>> vocabulary = task.fit_vocabulary([trees])
     >>> arrays = task.arrays(trees, vocabulary)

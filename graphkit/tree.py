@@ -344,7 +344,8 @@ class TreeBatch:
                 boolean mask over videos.
 
         Examples:
-            >>> trees = TreeBatch.from_arrow(_example_rows(3))
+            >>> from graphkit.testing import example_rows
+            >>> trees = TreeBatch.from_arrow(example_rows(3))
             >>> trees.select([2, 0]).video_uid.to_pylist()
             ['vid00000002', 'vid00000000']
         """
@@ -380,7 +381,8 @@ class TreeBatch:
             ValueError: If the list is empty or the batches read different fields.
 
         Examples:
-            >>> one = TreeBatch.from_arrow(_example_rows(2))
+            >>> from graphkit.testing import example_rows
+            >>> one = TreeBatch.from_arrow(example_rows(2))
             >>> TreeBatch.concat([one, one.select([1])]).parent.tolist()
             [-1, 0, 0, -1, 3, 3, -1, 6, 6]
         """
@@ -772,28 +774,3 @@ def _texts(values: pa.StructArray, names: set[str]) -> dict[str, pa.Array]:
                 texts[prop] = pc.struct_field(gpt, [gpt.type.get_field_index(group), gpt.type.field(group).type.get_field_index(leaf)])
     return texts
 
-
-def _example_rows(num_videos: int) -> pa.Table:
-    """Tiny valid rows for doctests: each video a 4 s root with two leaves."""
-    gpt = {
-        "summary": {"brief": "Paper is cut.", "detailed": "A hand cuts a sheet of paper."},
-        "action": {"brief": "Cut paper", "detailed": "Cut the paper in two.", "actor": "a hand"},
-    }
-    rows = []
-    for v in range(num_videos):
-        uid = f"vid{v:08d}"
-        node = {"plm_action": "cut paper", "plm_caption": "someone cuts paper"}
-        rows.append(
-            {
-                "video_uid": uid,
-                "nodes": [
-                    {**node, "node_id": f"{uid}-r", "parent_id": None, "level": 0, "start": 0.0,
-                     "end": 4.0, "gpt": gpt},
-                    {**node, "node_id": f"{uid}-a", "parent_id": f"{uid}-r", "level": 1, "start": 0.0,
-                     "end": 1.0, "llama3_caption": "scissors"},
-                    {**node, "node_id": f"{uid}-b", "parent_id": f"{uid}-r", "level": 1, "start": 1.0,
-                     "end": 4.0, "llama3_caption": "paper"},
-                ],
-            }
-        )
-    return pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA)

@@ -417,5 +417,5 @@ def _describe(
         fields = [f for f, c in texts.items() if len((c[node].as_py() or "").encode()) > config.max_string_bytes]
         message = f"{', '.join(fields)} longer than {config.max_string_bytes} bytes"
     elif rule == "invalid_utf8":
-        message = f"a text field of this node is not valid UTF-8"
+        message = "a text field of this node is not valid UTF-8"
     return Violation(uid, nid, rule, message)

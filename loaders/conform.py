@@ -138,7 +138,7 @@ class Conformer:
 
     Raises:
         SchemaError: If a required column is missing or a column has a type
-            that the rules in :mod:`loaders.conform` do not accept.
+            that the rules in :mod:`graphkit.loaders.conform` do not accept.
 
     Examples:
         >>> import pyarrow as pa

@@ -14,7 +14,7 @@ an all-``null`` column in one batch and a typed one in the next).
 
 Examples:
     >>> import datasets
-    >>> from loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.sources import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0.0, "end": 2.0}]}
     >>> dataset = datasets.Dataset.from_list([row] * 3)
@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from graphkit.errors import SourceError
-from loaders.conform import Conformer
+from graphkit.loaders.conform import Conformer
 
 if TYPE_CHECKING:
-    from loaders.sources import ReaderConfig
+    from graphkit.loaders.sources import ReaderConfig
 
 __all__ = ["is_hf_dataset", "describe_hf_dataset", "iter_hf_batches"]
 

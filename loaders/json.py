@@ -16,7 +16,7 @@ so ``.json.gz`` and ``.jsonl.gz`` work whatever their name):
 Rows are parsed with the standard library and converted with
 :meth:`pyarrow.RecordBatch.from_pylist` to the canonical layout with 64-bit
 numbers (JSON has no narrower ones), then cast to the canonical types by a
-:class:`~loaders.conform.Conformer`: a value that does not fit (``level``
+:class:`~graphkit.loaders.conform.Conformer`: a value that does not fit (``level``
 40000 in an ``int16``) is an error naming the video. A number written
 ``3.0`` is accepted where an integer is expected, ``3.5`` is not. Keys a row
 lacks are nulls, keys the schema does not know are ignored; a row without
@@ -25,7 +25,7 @@ line (JSON Lines) or the row (JSON document).
 
 Examples:
     >>> import io, json
-    >>> from loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.sources import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0, "end": 2.5}]}
     >>> lines = io.BytesIO(b"\\n".join(json.dumps(row).encode() for _ in range(3)))
@@ -55,11 +55,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit.errors import SchemaError, SourceError
-from loaders._files import describe_file
-from loaders.conform import Conformer
+from graphkit.loaders.conform import Conformer
+from graphkit.loaders.files import describe_file
 
 if TYPE_CHECKING:
-    from loaders.sources import ReaderConfig
+    from graphkit.loaders.sources import ReaderConfig
 
 __all__ = ["iter_json_batches", "iter_jsonl_batches", "json_schema"]
 
@@ -148,14 +148,14 @@ def json_schema(target: pa.Schema) -> pa.Schema:
 
     Args:
         target (pyarrow.Schema): A canonical schema (see
-            :func:`loaders.conform.target_schema`).
+            :func:`graphkit.loaders.conform.target_schema`).
 
     Returns:
         pyarrow.Schema: The same fields, every integer ``int64`` and every
         floating-point number ``float64``.
 
     Examples:
-        >>> from loaders.conform import target_schema
+        >>> from graphkit.loaders.conform import target_schema
         >>> str(json_schema(target_schema(("level", "start"), metadata=False)).field("nodes").type)
         'list<item: struct<level: int64, start: double>>'
     """

@@ -10,7 +10,7 @@ file's own leaf path (the arrow schema's leaves and the parquet columns come
 in the same depth-first order), so files written with other list naming
 conventions are read too.
 
-The file's schema is read and checked once (see :mod:`loaders.conform`),
+The file's schema is read and checked once (see :mod:`graphkit.loaders.conform`),
 then :meth:`pyarrow.parquet.ParquetFile.iter_batches` streams record batches
 of ``batch_size`` videos (the last one may be smaller), reading one row group
 at a time, so memory stays bounded by a batch and a row group.
@@ -18,7 +18,7 @@ at a time, so memory stays bounded by a batch and a row group.
 Examples:
     >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphkit.schema import SOURCE_SCHEMA
-    >>> from loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.sources import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0.0, "end": 2.0}]}
     >>> path = tempfile.mkdtemp() + "/one.parquet"
@@ -40,11 +40,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graphkit.errors import SourceError
-from loaders._files import describe_file
-from loaders.conform import Conformer
+from graphkit.loaders.conform import Conformer
+from graphkit.loaders.files import describe_file
 
 if TYPE_CHECKING:
-    from loaders.sources import ReaderConfig
+    from graphkit.loaders.sources import ReaderConfig
 
 __all__ = ["iter_parquet_batches", "physical_column_paths"]
 

@@ -30,12 +30,12 @@ import torch
 from torch_geometric.data import HeteroData, InMemoryDataset, OnDiskDataset
 
 from graphkit.labels import LabelVocabulary
+from graphkit.loaders.trees import iter_tree_batches
 from graphkit.pyg import to_hetero_batch
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
 from graphkit.validation import ValidationConfig, ValidationReport
-from loaders.trees import iter_tree_batches
 
 __all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset"]
 
@@ -129,9 +129,9 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
 
     Examples:
         >>> import tempfile, pyarrow.parquet as pq
-        >>> from graphkit.tree import _example_rows
+        >>> from graphkit.testing import example_rows
         >>> tmp = tempfile.mkdtemp()
-        >>> pq.write_table(_example_rows(4), tmp + "/four.parquet")
+        >>> pq.write_table(example_rows(4), tmp + "/four.parquet")
         >>> dataset = Action100MDataset(tmp + "/ds", [tmp + "/four.parquet"], log=False)
         >>> len(dataset), dataset[0]["segment"].x.shape
         (4, torch.Size([3, 261]))

@@ -19,7 +19,7 @@ A *source* is where rows come from:
 
 :func:`iter_record_batches` reads them one record batch at a time, each in
 the canonical schema of :data:`graphkit.schema.SOURCE_SCHEMA` projected to
-the fields a :class:`ReaderConfig` asks for (:mod:`loaders.conform` says
+the fields a :class:`ReaderConfig` asks for (:mod:`graphkit.loaders.conform` says
 exactly which stored types are accepted and how they are cast), so memory is
 bounded by one batch whatever the size of the data. A file that cannot be
 read raises :class:`~graphkit.errors.SourceError` (or its subclass
@@ -61,11 +61,11 @@ import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
 from graphkit.errors import SourceError
+from graphkit.loaders.conform import Conformer, target_schema
+from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
+from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
+from graphkit.loaders.parquet import iter_parquet_batches
 from graphkit.schema import NODE_TYPE, leaf_paths
-from loaders.conform import Conformer, target_schema
-from loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
-from loaders.json import iter_json_batches, iter_jsonl_batches
-from loaders.parquet import iter_parquet_batches
 
 if TYPE_CHECKING:
     import datasets
@@ -291,7 +291,7 @@ def iter_record_batches(source: Source | Sequence[Source], config: ReaderConfig 
         source (Source or Sequence[Source]): A path, directory, glob or URL;
             a ``datasets.Dataset``/``IterableDataset``; a
             :class:`pyarrow.Table`/:class:`pyarrow.RecordBatch`; or a list of
-            them (see :mod:`loaders.sources`).
+            them (see :mod:`graphkit.loaders.sources`).
         config (ReaderConfig, optional): Batch size, fields, what to do with
             bad files. (default: :obj:`ReaderConfig()`)
 
@@ -307,7 +307,7 @@ def iter_record_batches(source: Source | Sequence[Source], config: ReaderConfig 
         SourceError: While iterating, if a source cannot be read (missing,
             not parquet or JSON, invalid JSON) and ``on_bad_files="error"``.
         SchemaError: While iterating, if a required column is missing, a
-            column has a type the rules of :mod:`loaders.conform` refuse, or a
+            column has a type the rules of :mod:`graphkit.loaders.conform` refuse, or a
             value does not fit its canonical type.
 
     Examples:

@@ -1,6 +1,6 @@
 """Streaming validated tree batches from any source.
 
-:func:`iter_tree_batches` joins the readers of :mod:`loaders.sources` to
+:func:`iter_tree_batches` joins the readers of :mod:`graphkit.loaders.sources` to
 :meth:`graphkit.tree.TreeBatch.from_arrow`: each Arrow record batch read from
 the sources (files, directories, globs, URLs, JSON, HF datasets) becomes a
 validated :class:`~graphkit.tree.TreeBatch`, so memory stays bounded by one
@@ -11,9 +11,9 @@ earlier batch is reported as ``duplicate_video_uid`` too.
 
 Examples:
     >>> import tempfile, pyarrow.parquet as pq
-    >>> from graphkit.tree import _example_rows
+    >>> from graphkit.testing import example_rows
     >>> path = tempfile.mkdtemp() + "/three.parquet"
-    >>> pq.write_table(_example_rows(3), path)
+    >>> pq.write_table(example_rows(3), path)
     >>> [t.num_videos for t in iter_tree_batches(path, batch_size=2)]
     [2, 1]
 """
@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from graphkit.loaders.sources import ReaderConfig, iter_record_batches
 from graphkit.schema import STRUCTURE_FIELDS
 from graphkit.tree import TreeBatch
 from graphkit.validation import ValidationConfig, ValidationReport, Violation
-from loaders.sources import ReaderConfig, iter_record_batches
 
 __all__ = ["iter_tree_batches", "read_trees"]
 
@@ -52,7 +52,7 @@ def iter_tree_batches(
     """Validated tree batches from a source, one record batch at a time.
 
     Args:
-        source: What :func:`loaders.sources.iter_record_batches` accepts.
+        source: What :func:`graphkit.loaders.sources.iter_record_batches` accepts.
         node_fields (Sequence[str], optional): Node fields to decode;
             :obj:`None` reads all. (default: the structural fields)
         metadata (bool, optional): Also read video metadata. (default: :obj:`False`)

@@ -3,19 +3,19 @@
 Every model maps a heterogeneous PyG batch of whole videos to per-segment
 logits (``model(batch) -> [num_segments, num_classes]``):
 
-* ``mlp`` (:class:`~models.mlp.MLP`): segment features only, the floor;
+* ``mlp`` (:class:`~graphkit.models.mlp.MLP`): segment features only, the floor;
 * ``gcn``, ``sage``, ``gat``: one undirected graph of tree and temporal edges;
-* ``hier`` (:class:`~models.hier.HierGNN`): one transform per relation and
+* ``hier`` (:class:`~graphkit.models.hier.HierGNN`): one transform per relation and
   direction, depth encoding, residual + LayerNorm;
-* ``tree_lstm`` (:class:`~models.tree_lstm.TreeLSTM`): binary Tree-LSTM,
+* ``tree_lstm`` (:class:`~graphkit.models.tree_lstm.TreeLSTM`): binary Tree-LSTM,
   bottom-up then top-down, one vectorized step per level.
 
-:mod:`models.evaluator` scores predictions (top-1, top-5, macro-F1, per level)
-and :mod:`models.train` trains, evaluates and benchmarks them.
+:mod:`graphkit.models.evaluator` scores predictions (top-1, top-5, macro-F1, per level)
+and :mod:`graphkit.models.train` trains, evaluates and benchmarks them.
 """
 
 from __future__ import annotations
 
-from models.registry import MODELS, build_model
+from graphkit.models.registry import MODELS, build_model
 
 __all__ = ["MODELS", "build_model"]

@@ -11,13 +11,14 @@ Message passing with learned attention over neighbours (and the node itself),
 
 Attention can weigh neighbours differently, but it sees no edge type: a parent
 and a temporal neighbour are told apart only by their features (see
-:mod:`models._homogeneous`).
+:mod:`graphkit.models.homogeneous`).
 
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> GAT(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from models._homogeneous import HomogeneousGNN
+from graphkit.models.homogeneous import HomogeneousGNN
 
 __all__ = ["GAT"]
 
@@ -34,7 +35,7 @@ __all__ = ["GAT"]
 class GAT(HomogeneousGNN):
     """Graph attention network over the undirected segment graph.
 
-    Args are those of :class:`models._homogeneous.HomogeneousGNN`, plus:
+    Args are those of :class:`graphkit.models.homogeneous.HomogeneousGNN`, plus:
 
     Args:
         heads (int, optional): Attention heads; ``hidden`` must be divisible

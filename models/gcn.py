@@ -8,13 +8,14 @@ Message passing, with self-loops added and symmetric degree normalization,
 
 where :math:`\mathcal{N}(i)` is the union of a segment's parent, children,
 same-level temporal neighbours and (for leaves) neighbouring leaves, with no
-distinction between them (see :mod:`models._homogeneous`).
+distinction between them (see :mod:`graphkit.models.homogeneous`).
 
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> GCN(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from models._homogeneous import HomogeneousGNN
+from graphkit.models.homogeneous import HomogeneousGNN
 
 __all__ = ["GCN"]
 
@@ -31,7 +32,7 @@ __all__ = ["GCN"]
 class GCN(HomogeneousGNN):
     """Graph convolutional network over the undirected segment graph.
 
-    Args are those of :class:`models._homogeneous.HomogeneousGNN`.
+    Args are those of :class:`graphkit.models.homogeneous.HomogeneousGNN`.
     """
 
     def make_conv(self, hidden: int) -> nn.Module:

@@ -1,7 +1,7 @@
 r"""A hierarchy-aware relational GNN: one transform per relation and direction.
 
-The homogeneous baselines (:mod:`models.gcn`, :mod:`models.sage`,
-:mod:`models.gat`) treat a parent, a child and a temporal neighbour alike.
+The homogeneous baselines (:mod:`graphkit.models.gcn`, :mod:`graphkit.models.sage`,
+:mod:`graphkit.models.gat`) treat a parent, a child and a temporal neighbour alike.
 Here each of the six segment relations of :mod:`graphkit.pyg` has its own
 weights: ``parent_of`` (a parent's message to its child), ``rev_parent_of``
 (a child's message to its parent), ``next`` and ``rev_next`` (the previous and
@@ -18,14 +18,15 @@ aggregation per relation, a residual connection and layer normalization,
 where :math:`\mathcal{N}_r(i)` are the sources of relation :math:`r`'s edges
 into :math:`i` (empty sums are zero). Before the first layer, the input
 projection is added to a learned encoding of the segment's ``level`` (depth),
-``height`` and child order (:class:`models._graph.DepthEncoding`), so the model
+``height`` and child order (:class:`graphkit.models.inputs.DepthEncoding`), so the model
 knows where in the tree a message comes from and goes to.
 
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> HierGNN(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
@@ -36,7 +37,7 @@ from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from models._graph import SEGMENT_RELATIONS, DepthEncoding, relation_edges, segment_features
+from graphkit.models.inputs import SEGMENT_RELATIONS, DepthEncoding, relation_edges, segment_features
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
@@ -50,7 +51,7 @@ class RelationalLayer(nn.Module):
     Args:
         hidden (int): Width of the node states.
         relations (tuple[str, ...], optional): Relation names, each with its own
-            weight. (default: :data:`models._graph.SEGMENT_RELATIONS`)
+            weight. (default: :data:`graphkit.models.inputs.SEGMENT_RELATIONS`)
         dropout (float, optional): Dropout on the update. (default: :obj:`0.2`)
     """
 

@@ -14,8 +14,9 @@ does not, the graph adds nothing the features do not already say.
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> MLP(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from torch import Tensor, nn
 
-from models._graph import segment_features
+from graphkit.models.inputs import segment_features
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData

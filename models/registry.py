@@ -29,12 +29,12 @@ from __future__ import annotations
 
 from torch import nn
 
-from models.gat import GAT
-from models.gcn import GCN
-from models.hier import HierGNN
-from models.mlp import MLP
-from models.sage import GraphSAGE
-from models.tree_lstm import TreeLSTM
+from graphkit.models.gat import GAT
+from graphkit.models.gcn import GCN
+from graphkit.models.hier import HierGNN
+from graphkit.models.mlp import MLP
+from graphkit.models.sage import GraphSAGE
+from graphkit.models.tree_lstm import TreeLSTM
 
 __all__ = ["MODELS", "build_model"]
 

@@ -8,13 +8,14 @@ Message passing with mean aggregation and a separate weight for the node itself,
     \sum_{j \in \mathcal{N}(i)} \mathbf{h}^{(l-1)}_j\Big),
 
 where :math:`\mathcal{N}(i)` mixes parent, children, temporal neighbours and
-neighbouring leaves alike (see :mod:`models._homogeneous`).
+neighbouring leaves alike (see :mod:`graphkit.models.homogeneous`).
 
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> GraphSAGE(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from models._homogeneous import HomogeneousGNN
+from graphkit.models.homogeneous import HomogeneousGNN
 
 __all__ = ["GraphSAGE"]
 
@@ -31,7 +32,7 @@ __all__ = ["GraphSAGE"]
 class GraphSAGE(HomogeneousGNN):
     """GraphSAGE (mean aggregator) over the undirected segment graph.
 
-    Args are those of :class:`models._homogeneous.HomogeneousGNN`.
+    Args are those of :class:`graphkit.models.homogeneous.HomogeneousGNN`.
     """
 
     def make_conv(self, hidden: int) -> nn.Module:

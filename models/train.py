@@ -5,12 +5,12 @@ The task is inductive node classification: predict each segment's action label
 ``gpt.action``) from caption and timing features, training on some videos and
 testing on others (a video-level split by a hash of ``video_uid``).
 
-:func:`train` builds (or reuses) an :class:`loaders.pyg_dataset.Action100MDataset`,
+:func:`train` builds (or reuses) an :class:`graphkit.loaders.pyg_dataset.Action100MDataset`,
 feeds mini-batches of **whole videos** through PyG's ``DataLoader``, and
 computes the cross-entropy only on the *labelled training* segments: unlabelled
 segments (no ``gpt``, or ``N/A``) still pass messages but never enter the loss
 or a metric. After every epoch the model is scored on the validation videos by
-:class:`models.evaluator.Evaluator`; the best validation macro-F1 is kept
+:class:`graphkit.models.evaluator.Evaluator`; the best validation macro-F1 is kept
 (``model.pt``) and training stops after ``patience`` epochs without
 improvement. The output directory then holds:
 
@@ -48,8 +48,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from models.evaluator import Evaluator
-from models.registry import MODELS, build_model
+from graphkit.models.evaluator import Evaluator
+from graphkit.models.registry import MODELS, build_model
 
 __all__ = [
     "TrainConfig",
@@ -228,7 +228,7 @@ class TrainResult:
         best_valid_macro_f1 (float): Validation macro-F1 of the kept checkpoint.
         segments_per_s (float): Mean training throughput, segments (all of
             them, labelled or not) through forward and backward per second.
-        test (dict): :class:`~models.evaluator.Evaluator` output on the test videos.
+        test (dict): :class:`~graphkit.models.evaluator.Evaluator` output on the test videos.
         history (list[dict]): Per epoch: ``epoch``, ``loss``, ``train_top1``,
             ``valid_top1``, ``valid_macro_f1``, ``seconds``, ``segments``,
             ``segments_per_s``.
@@ -309,7 +309,7 @@ def deterministic(seed: int) -> Iterator[None]:
 
 def _load_dataset(config: TrainConfig):
     """Build or reuse the processed dataset, refusing a cache made for another task."""
-    from loaders.pyg_dataset import Action100MDataset
+    from graphkit.loaders.pyg_dataset import Action100MDataset
 
     task = config.task()
     task_file = config.dataset_dir / "processed" / "task.json"
@@ -571,8 +571,8 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         ValueError: If ``split`` is unknown or no source is known.
         FileNotFoundError: If ``out_dir`` is not a training output directory.
     """
+    from graphkit.loaders.trees import iter_tree_batches
     from graphkit.pyg import to_hetero_batch
-    from loaders.trees import iter_tree_batches
 
     if split not in SPLITS:
         raise ValueError(f"split={split!r}; expected one of {SPLITS}")

@@ -43,22 +43,22 @@ level and no Python loop per node.
 Examples:
     >>> import torch
     >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.tree import TreeBatch, _example_rows
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(_example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
     >>> TreeLSTM(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
-from models._graph import SEGMENT, segment_features
+from graphkit.models.inputs import SEGMENT, segment_features
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData

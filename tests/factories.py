@@ -10,6 +10,7 @@ import copy
 
 import pyarrow as pa
 
+from graphkit import schema
 from graphkit.schema import SOURCE_SCHEMA
 
 
@@ -78,3 +79,48 @@ def node(row: dict, path: str) -> dict:
     """The node at ``path`` of a row built by :func:`video_row`."""
     node_id = f"{row['video_uid']}-n{path or 'root'}"
     return next(n for n in row["nodes"] if n["node_id"] == node_id)
+
+
+#: Captions that break naive CSV writers or string-built Cypher; None means absent.
+TRICKY = [
+    'say "hi", then\nleave',
+    '"}) DETACH DELETE n //',
+    "C:\\path\\to\\",
+    '\\"',
+    "ünïcødé 🎬 中文",
+    "",
+    None,
+    "line\r\nbreak\rand\n",
+    "  padded  ",
+    "a;b|c\t,",
+]
+TRANSCRIPT = [
+    {"time": "0.5", "text": 'He said "cut, then fold"'},
+    {"time": "1.25", "text": "two\nlines; with ; semicolons"},
+    {"time": "2", "text": ""},
+]
+
+
+def tricky_rows() -> pa.Table:
+    """One video whose root and leaves carry every :data:`TRICKY` string."""
+    uid = "trickyVID01"
+    gpt = {
+        "summary": {"brief": TRICKY[0], "detailed": TRICKY[1]},
+        "action": {"brief": "Cut paper", "detailed": TRICKY[2], "actor": TRICKY[4]},
+    }
+    node_ids = [f"{uid}-{i}" for i in range(3)]
+    nodes = [
+        {"node_id": node_ids[0], "parent_id": None, "level": 0, "start": 0.0, "end": 4.5,
+         "plm_action": TRICKY[3], "plm_caption": TRICKY[5], "llama3_caption": None, "gpt": gpt},
+        {"node_id": node_ids[1], "parent_id": node_ids[0], "level": 1, "start": 0.0, "end": 1.1,
+         "plm_action": TRICKY[6], "plm_caption": TRICKY[7], "llama3_caption": TRICKY[8]},
+        {"node_id": node_ids[2], "parent_id": node_ids[0], "level": 1, "start": 1.1, "end": 4.5,
+         "plm_action": "", "plm_caption": TRICKY[9], "llama3_caption": TRICKY[1]},
+    ]
+    metadata = {
+        "title": TRICKY[0], "description": TRICKY[7], "view_count": 2**40, "like_count": None,
+        "duration": 5, "upload_date": "20240229", "transcript": TRANSCRIPT,
+    }
+    return pa.Table.from_pylist(
+        [{"video_uid": uid, "metadata": metadata, "nodes": nodes}], schema=schema.SOURCE_SCHEMA
+    )

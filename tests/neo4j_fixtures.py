@@ -2,7 +2,7 @@
 
 ``neo4j_server`` connects to the server named by ``NEO4J_URI`` (with
 ``NEO4J_USERNAME``, default ``neo4j``, and ``NEO4J_PASSWORD``) when that is
-set; otherwise it starts the project's dev server (:mod:`loaders.neo4j_server`)
+set; otherwise it starts the project's dev server (:mod:`graphkit.loaders.neo4j.server`)
 on a free port in a temporary directory, with a random password, and stops it
 at the end of the session. A server that cannot be started fails the tests
 that need it: Neo4j tests never skip.
@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from loaders.neo4j_server import NEO4J_USER, DevServer, Neo4jServerError
+from graphkit.errors import Neo4jServerError
+from graphkit.loaders.neo4j.server import NEO4J_USER, DevServer
 
 __all__ = ["FAST_START", "Neo4jConnection", "neo4j_server", "neo4j_driver", "clear_database"]
 

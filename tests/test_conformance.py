@@ -8,7 +8,6 @@ networkx and PyG outputs must agree edge for edge.
 from __future__ import annotations
 
 import collections
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -18,8 +17,8 @@ from graphkit import schema
 from graphkit.nx import from_networkx, to_networkx
 from graphkit.pyg import to_hetero_batch
 from graphkit.tree import TreeBatch
+from tests.paths import SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "action100m-sample.parquet"
 VIDEO_IDS = ["8JOpXDtraZI", "0Rtv7y3jTBo", "30PLZNxHuUo", "xOuGjjvOdIs", "uGNJCIFy9fE", "uX67f8CTK4w", "V_835de6hZM"]
 
 pytestmark = pytest.mark.skipif(

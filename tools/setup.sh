@@ -9,7 +9,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.graphkit-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
-    .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+    # pip's and setuptools' own chatter goes to a log, shown only if the install fails.
+    log=.venv/install.log
+    if ! { .venv/bin/python -m pip install --upgrade pip \
+           && .venv/bin/python -m pip install -c constraints.txt -e ".[dev]"; } > "$log" 2>&1; then
+        cat "$log" >&2
+        echo "error: installing graphkit failed (log: $log)" >&2
+        exit 1
+    fi
     touch "$stamp"
 fi

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-if [ -f tools/neo4j-dev/pom.xml ]; then
-    .venv/bin/python -c "from loaders.neo4j_server import build_dev_server; build_dev_server()"
+if [ -f loaders/neo4j/devserver/pom.xml ]; then
+    .venv/bin/python -c "from graphkit.loaders.neo4j.build import build_dev_server; build_dev_server()"
 fi
 exec .venv/bin/python -m pytest -n 2 "$@"

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphkit.synth import SynthConfig, write_parquet
+from graphkit.loaders.synth import write_parquet
+from graphkit.synth import SynthConfig
+from tests.paths import ROOT
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contrastive_pretrain.py"
+EXAMPLE = ROOT / "examples" / "contrastive_pretrain.py"
 
 
 def load_example():
@@ -58,7 +60,7 @@ def test_every_tree_loss_pretrains_and_is_probed(example, source, tmp_path, loss
 
 
 def test_the_probes_and_the_supervised_runs_share_one_label_budget(example, source, tmp_path):
-    from loaders.pyg_dataset import Action100MDataset
+    from graphkit.loaders.pyg_dataset import Action100MDataset
 
     result = example.main(["--source", str(source), "--out", str(tmp_path), "--seeds", "3",
                            "--label-fraction", "0.25", *TINY])
@@ -112,7 +114,7 @@ def test_the_random_control_probes_the_weights_pretraining_starts_from(example, 
     example.main(["--source", str(source), "--out", str(tmp_path), "--seeds", "0", *TINY])
     # embed runs 3 times (train/valid/test) per encoder probe: random first, then pretrained.
     assert len(seen) == 6
-    from models import build_model
+    from graphkit.models import build_model
 
     torch.manual_seed(0)
     fresh = build_model("hier", seen[0]["encoder.weight"].size(1), seen[0]["head.weight"].size(0), hidden=16)

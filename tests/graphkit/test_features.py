@@ -26,8 +26,7 @@ from graphkit.features import (
     temporal_features,
 )
 from graphkit.schema import GPT_PROPERTIES, TEXT_PROPERTIES
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
 
 TEXTS = [
     "A man slices bread on a wooden board.",

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -19,9 +18,7 @@ from graphkit.labels import (
     normalize_label_text,
     verb_lemmas,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT.parent / "shared" / "data" / "action100m-sample.parquet"
+from tests.paths import SAMPLE
 
 # Briefs as they appear in the real sample (U+2011 is the non-breaking hyphen GPT writes).
 VERB_TABLE = [

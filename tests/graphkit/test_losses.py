@@ -9,7 +9,8 @@ import torch
 from benchmarks import _naive_losses as naive
 from graphkit import losses as L
 from graphkit.pyg import to_hetero_batch
-from graphkit.tree import TreeBatch, _example_rows
+from graphkit.testing import example_rows
+from graphkit.tree import TreeBatch
 
 
 def random_forest(sizes: list[int], seed: int, shuffle: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -128,7 +129,7 @@ def test_tree_distance_checks_video_against_parent():
 
 
 def test_parent_index_from_a_pyg_batch():
-    trees = TreeBatch.from_arrow(_example_rows(3))
+    trees = TreeBatch.from_arrow(example_rows(3))
     batch = to_hetero_batch(trees)
     edge_index = batch["segment", "parent_of", "segment"].edge_index
     parent = L.parent_index(edge_index, batch["segment"].num_nodes)

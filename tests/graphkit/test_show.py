@@ -25,7 +25,8 @@ def test_format_tree_in_time_order_with_indent(trees):
 
 
 def test_plot_timeline_writes_png(trees, tmp_path):
-    fig = plot_timeline(trees, 0, tmp_path / "t.png")
+    fig = plot_timeline(trees, 0)
+    fig.savefig(tmp_path / "t.png")
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
     assert fig.axes[0].get_title() == "video000000: 7 segments"
 

@@ -12,11 +12,13 @@ import pytest
 
 from graphkit import synth
 from graphkit.labels import extract_labels
+from graphkit.loaders.synth import write_parquet
 from graphkit.schema import SOURCE_SCHEMA
-from graphkit.synth import TASKS, VERB_FORMS, SynthConfig, TaskStep, generate_batch, write_parquet
+from graphkit.synth import TASKS, VERB_FORMS, SynthConfig, TaskStep, generate_batch
 from graphkit.tree import TreeBatch
+from tests.paths import SAMPLE
 
-REAL_SAMPLE = pathlib.Path(__file__).parents[3] / "shared" / "data" / "action100m-sample.parquet"
+REAL_SAMPLE = SAMPLE
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 VIDEO_UID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 

@@ -204,7 +204,7 @@ def test_defect_skipped_and_reported_nothing_else_lost(rule):
 
 
 def test_every_rule_has_a_defect():
-    # invalid_utf8 has its own test below; unreadable_source is loaders.trees' (see its tests).
+    # invalid_utf8 has its own test below; unreadable_source is graphkit.loaders.trees' (see its tests).
     covered = {name.strip() for name in DEFECTS} | {"invalid_utf8", "unreadable_source"}
     assert covered == set(RULES)
 

@@ -6,8 +6,8 @@ import pyarrow as pa
 import pytest
 
 from graphkit.errors import SchemaError
+from graphkit.loaders.conform import Conformer, required_columns, target_schema
 from graphkit.schema import NODE_TYPE, SOURCE_SCHEMA, STRUCTURE_FIELDS
-from loaders.conform import Conformer, required_columns, target_schema
 from tests import factories as f
 
 STRUCTURE = target_schema(STRUCTURE_FIELDS, metadata=False)
@@ -138,7 +138,7 @@ def test_missing_or_malformed_required_columns(schema, match):
 
 def test_missing_optional_columns_are_nulls_and_logged(caplog):
     schema = pa.schema([("video_uid", pa.string()), ("nodes", pa.list_(structure_type()))])
-    with caplog.at_level(logging.WARNING, logger="loaders.conform"):
+    with caplog.at_level(logging.WARNING, logger="graphkit.loaders.conform"):
         conform = Conformer(schema, SOURCE_SCHEMA, source="old.parquet")
     assert conform.missing == ("metadata", "nodes.plm_action", "nodes.plm_caption", "nodes.llama3_caption", "nodes.gpt")
     assert "old.parquet: no column 'metadata'" in caplog.text

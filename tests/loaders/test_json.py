@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches, json_schema
+from graphkit.loaders.sources import ReaderConfig
 from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
-from loaders.json import iter_json_batches, iter_jsonl_batches, json_schema
-from loaders.sources import ReaderConfig
 from tests import factories as f
 
 STRUCTURE = ReaderConfig(node_fields=STRUCTURE_FIELDS, metadata=False)

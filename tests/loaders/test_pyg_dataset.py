@@ -6,10 +6,10 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from graphkit.features import FeatureConfig
-from graphkit.synth import write_parquet
+from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, build_dataset
+from graphkit.loaders.synth import write_parquet
+from graphkit.loaders.trees import read_trees
 from graphkit.tasks import NodeTask
-from loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, build_dataset
-from loaders.trees import read_trees
 
 TASK = NodeTask(features=FeatureConfig(dim=32), top_k=10)
 

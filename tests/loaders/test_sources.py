@@ -13,8 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
-from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
-from loaders.sources import (
+from graphkit.loaders.sources import (
     ReaderConfig,
     RecordBatchStream,
     file_format,
@@ -22,9 +21,10 @@ from loaders.sources import (
     read_table,
     resolve_files,
 )
+from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
 from tests import factories as f
+from tests.paths import SAMPLE
 
-SAMPLE = pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "data" / "action100m-sample.parquet"
 STRUCTURE = ReaderConfig(node_fields=STRUCTURE_FIELDS, metadata=False)
 
 
@@ -85,7 +85,7 @@ def test_globs(tree, pattern, expected):
 def test_a_list_is_read_in_order_and_a_file_reached_twice_is_read_once(tree, caplog):
     root, rows = tree
     sources = [root / "parts" / "part-1.parquet", str(root / "parts" / "part-*.parquet"), f.table(rows[5:])]
-    with caplog.at_level(logging.WARNING, logger="loaders.sources"):
+    with caplog.at_level(logging.WARNING, logger="graphkit.loaders.sources"):
         stream = iter_record_batches(sources, STRUCTURE)
         assert uids(pa.Table.from_batches(list(stream))) == ["vid02", "vid03", "vid00", "vid01", "vid05"]
     assert "read once" in caplog.text
@@ -145,7 +145,7 @@ def test_bad_files_are_skipped_logged_and_reported(tree, caplog, mode, level):
     config = ReaderConfig(node_fields=STRUCTURE_FIELDS, metadata=False, on_bad_files=mode, batch_size=1)
     sources = [root / "missing.parquet", root / "parts" / "part-0.parquet", root / "bad" / "random.parquet",
                root / "bad" / "invalid.jsonl", root / "bad" / "notes.txt"]
-    with caplog.at_level(logging.DEBUG, logger="loaders.sources"):
+    with caplog.at_level(logging.DEBUG, logger="graphkit.loaders.sources"):
         stream = iter_record_batches(sources, config)
         assert uids(pa.Table.from_batches(list(stream))) == ["vid00", "vid01", "vid00"]
     assert [(pathlib.Path(name).name, reason.split(":")[0]) for name, reason in stream.skipped] == [

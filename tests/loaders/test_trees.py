@@ -4,8 +4,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from graphkit.errors import InvariantError, SourceError
+from graphkit.loaders.trees import iter_tree_batches, read_trees
 from graphkit.validation import ValidationConfig, ValidationReport
-from loaders.trees import iter_tree_batches, read_trees
 from tests import factories as f
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.evaluator import Evaluator, macro_f1, top_k_accuracy
+from graphkit.models.evaluator import Evaluator, macro_f1, top_k_accuracy
 
 
 def loop_macro_f1(y_true: list[int], y_pred: list[int]) -> float:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.gat import GAT
+from graphkit.models.gat import GAT
 from tests.models.homogeneous_checks import *  # noqa: F401,F403  (the shared behaviour tests)
 
 

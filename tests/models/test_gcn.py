@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.gcn import GCN
+from graphkit.models.gcn import GCN
 from tests.models.homogeneous_checks import *  # noqa: F401,F403  (the shared behaviour tests)
 
 

@@ -5,8 +5,8 @@ import copy
 import pytest
 import torch
 
-from models._graph import SEGMENT_RELATIONS
-from models.hier import HierGNN, RelationalLayer
+from graphkit.models.hier import HierGNN, RelationalLayer
+from graphkit.models.inputs import SEGMENT_RELATIONS
 from tests.models.helpers import children_of, output_change, video_of
 from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from models.mlp import MLP
+from graphkit.models.mlp import MLP
 from tests.models.helpers import output_change
 from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-import models
-from models.registry import MODELS, build_model
+from graphkit import models
+from graphkit.models.registry import MODELS, build_model
 from tests.models.helpers import make_batch
 
 

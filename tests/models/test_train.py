@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphkit.synth import SynthConfig, write_parquet
-from models.train import (
+from graphkit.loaders.synth import write_parquet
+from graphkit.models.train import (
     EVALUATE_KEYS,
     TrainConfig,
     benchmark_models,
@@ -17,6 +17,7 @@ from models.train import (
     resolve_device,
     train,
 )
+from graphkit.synth import SynthConfig
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +70,7 @@ def test_evaluate_reproduces_the_test_metrics(trained):
 
 def test_evaluate_all_scores_every_labelled_segment(trained):
     _, out = trained
-    from loaders.pyg_dataset import Action100MDataset
+    from graphkit.loaders.pyg_dataset import Action100MDataset
 
     dataset = Action100MDataset(str(out.parent / "dataset"), log=False)
     labelled = int((dataset._data["segment"].y >= 0).sum())
@@ -117,7 +118,7 @@ def test_labelled_videos_keeps_a_seeded_sorted_share():
 
 
 def test_a_label_budget_trains_on_the_kept_videos_only(trained, source, tmp_path):
-    from loaders.pyg_dataset import Action100MDataset
+    from graphkit.loaders.pyg_dataset import Action100MDataset
 
     full, out = trained
     budget = train(config(source, tmp_path / "budget", label_fraction=0.25, seed=1))

@@ -5,7 +5,7 @@ import copy
 import pytest
 import torch
 
-from models.tree_lstm import BinaryTreeLSTMLayer, TreeLSTM, tree_layout
+from graphkit.models.tree_lstm import BinaryTreeLSTMLayer, TreeLSTM, tree_layout
 from tests.models.helpers import children_of, make_batch, output_change, video_of
 from tests.models.model_checks import *  # noqa: F401,F403  (shapes, overfitting, determinism)
 

@@ -1,0 +1,3 @@
+from graphkit.cli.app import main
+
+main()

@@ -1,0 +1,136 @@
+"""The model commands: ``train``, ``evaluate`` and ``benchmark-models``.
+
+Heavy imports (torch, PyG, the models) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from graphkit.cli.app import Sources, app, run
+
+__all__ = ["benchmark_models", "evaluate", "train"]
+
+
+@app.command()
+def train(
+    sources: Annotated[Optional[list[str]], typer.Argument(
+        help="Parquet/JSON/JSONL files, directories, globs or URLs (none: train on --dataset-root as it is).",
+        metavar="SOURCE",
+        show_default=False)] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Output directory (model.pt, config.json, ...).")
+    ] = Path("runs/model"),
+    model: Annotated[str, typer.Option(help="mlp, gcn, sage, gat, hier or tree_lstm.")] = "hier",
+    label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
+    epochs: Annotated[int, typer.Option(help="Most epochs.")] = 20,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 0.005,
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
+    layers: Annotated[Optional[int], typer.Option(help="Layers (default: the model's own).")] = None,
+    dropout: Annotated[float, typer.Option(help="Dropout.")] = 0.2,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    seed: Annotated[int, typer.Option(help="Seed of weights, dropout and shuffling.")] = 0,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience, in epochs.")] = 5,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    dataset_root: Annotated[
+        Optional[Path], typer.Option(help="Processed dataset cache (default: OUT/dataset).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.")] = 50,
+    feature_dim: Annotated[int, typer.Option(help="Hash buckets of the caption features.")] = 256,
+    label_fraction: Annotated[
+        float, typer.Option(help="Share of the training videos whose labels are used (a label budget).")
+    ] = 1.0,
+    init_weights: Annotated[
+        Optional[Path], typer.Option(help="Start from this state dict (e.g. a pretrained encoder), not random weights.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
+) -> None:
+    """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
+
+    def body() -> None:
+        from graphkit.models.train import TrainConfig
+        from graphkit.models.train import train as run_training
+
+        config = TrainConfig(
+            model=model, sources=tuple(sources or ()), out=str(out), label=label, epochs=epochs, lr=lr,
+            hidden=hidden, layers=layers, dropout=dropout, batch_size=batch_size, seed=seed, patience=patience,
+            device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
+            feature_dim=feature_dim, label_fraction=label_fraction,
+            init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
+        )
+        result = run_training(config)
+        if as_json:
+            print(json.dumps(result.to_dict()))
+            return
+        test = result.test
+        print(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
+              f"valid macro-F1 {result.best_valid_macro_f1:.4f}; test top-1 {test['top1']:.4f}, "
+              f"top-5 {test['top5']:.4f}, macro-F1 {test['macro_f1']:.4f} on {test['num_nodes']} segments; "
+              f"{result.segments_per_s:.0f} segments/s on {result.device}; saved to {result.out}")
+
+    run(body)
+
+
+@app.command()
+def evaluate(
+    out_dir: Annotated[Path, typer.Argument(help="A training output directory.")],
+    sources: Annotated[Optional[list[str]], typer.Argument(
+        help="Sources to score (default: the run's own training sources).", metavar="SOURCE",
+        show_default=False)] = None,
+    split: Annotated[str, typer.Option(help="train, valid, test or all.")] = "test",
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score the model trained in OUT_DIR on SOURCEs (default: its training sources)."""
+
+    def body() -> None:
+        from graphkit.models.train import evaluate as run_evaluation
+
+        result = run_evaluation(out_dir, sources or None, split=split, device=device)
+        if as_json:
+            print(json.dumps(result))
+            return
+
+        def fmt(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.4f}"
+
+        print(f"{result['model']} ({result['label']}), {split} split: top-1 {fmt(result['top1'])}, "
+              f"top-5 {fmt(result['top5'])}, macro-F1 {fmt(result['macro_f1'])} "
+              f"on {result['num_nodes']} segments")
+        for level, metrics in result["per_level"].items():
+            print(f"  level {level:>2}: top-1 {fmt(metrics['top1'])}  macro-F1 {fmt(metrics['macro_f1'])}  "
+                  f"({metrics['num_nodes']} segments)")
+
+    run(body)
+
+
+@app.command("benchmark-models")
+def benchmark_models(
+    sources: Sources,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")] = Path("runs/benchmark"),
+    models: Annotated[
+        Optional[list[str]], typer.Option("--model", "-m", help="Model (repeatable; default: all).")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per model.")] = 3,
+    epochs: Annotated[int, typer.Option(help="Most epochs per run.")] = 20,
+    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+) -> None:
+    """Train every baseline over N seeds; print a markdown table (mean ± std)."""
+
+    def body() -> None:
+        from graphkit.models.train import benchmark_models as run_benchmark
+
+        if seeds < 1:
+            raise ValueError(f"seeds={seeds} must be >= 1")
+        print(run_benchmark(sources, models or None, seeds=range(seeds), out=out, epochs=epochs, hidden=hidden,
+                            batch_size=batch_size, label=label, device=device))
+
+    run(body)
+

@@ -1,0 +1,195 @@
+"""The ``graphkit neo4j`` commands: a local Neo4j server and the Bolt loader.
+
+``serve`` starts the project's dev server (:class:`graphkit.loaders.neo4j.server.DevServer`,
+a real Neo4j 5.26 built from Maven Central artifacts, for users without
+Docker): it prints the line ``bolt://127.0.0.1:PORT`` once the server accepts
+connections and runs until interrupted (Ctrl-C), then stops it cleanly.
+
+``load`` streams sources (parquet/JSON files, directories, globs, URLs)
+through :func:`graphkit.loaders.trees.iter_tree_batches` into
+:func:`graphkit.loaders.neo4j.writer.load_trees`, with a progress bar and a one-line
+report. Credentials come from ``--uri``/``--user``/``--password`` or from
+``NEO4J_URI``/``NEO4J_USERNAME``/``NEO4J_PASSWORD``, and are never printed.
+
+``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
+runs a query of the Cypher cookbook by name.
+
+Heavy imports happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from graphkit.cli.app import SkipInvalid, Sources, app, console, report_skips, run, validation_config
+
+__all__ = ["neo4j_app"]
+
+neo4j_app = typer.Typer(
+    name="neo4j",
+    help="Run a local Neo4j 5 server and load video trees into Neo4j.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(neo4j_app, name="neo4j")
+
+
+@neo4j_app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="Bolt port to listen on (127.0.0.1).", min=0, max=65535)] = 7687,
+    data_dir: Annotated[
+        Optional[Path], typer.Option(help="Neo4j home kept between runs (default: a temporary one).")
+    ] = None,
+    password: Annotated[
+        str,
+        typer.Option(envvar="NEO4J_PASSWORD", show_default=False, help="Password of user neo4j "
+                     "(default: NEO4J_PASSWORD, else 'graphkit-dev')."),
+    ] = "graphkit-dev",
+    page_cache: Annotated[str, typer.Option(help="Neo4j page cache size.")] = "512m",
+    heap: Annotated[str, typer.Option(help="JVM maximum heap.")] = "1g",
+) -> None:
+    """Start a local Neo4j 5 server; print its Bolt URI once ready; stop on Ctrl-C."""
+    from graphkit.loaders.neo4j.server import DevServer
+
+    server = run(lambda: DevServer(data_dir, password=password, bolt_port=port, page_cache=page_cache, heap=heap))
+    uri = run(server.start)
+    print(uri, flush=True)
+    try:
+        while server.running:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    run(server.stop)
+
+
+@neo4j_app.command()
+def load(
+    sources: Sources,
+    uri: Annotated[
+        Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")
+    ] = None,
+    user: Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")] = None,
+    password: Annotated[
+        Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)
+    ] = None,
+    database: Annotated[str, typer.Option(help="Database to load into.")] = "neo4j",
+    batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=1)] = 10_000,
+    workers: Annotated[int, typer.Option(help="Concurrent writer sessions (disjoint videos).", min=1)] = 2,
+    read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Load video trees into Neo4j (idempotent: rerun to resume an interrupted load)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from graphkit.loaders.neo4j.connection import connect
+    from graphkit.loaders.neo4j.writer import LoadReport, load_trees
+    from graphkit.loaders.trees import iter_tree_batches
+    from graphkit.validation import ValidationReport
+
+    validation_report = ValidationReport()
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.fields[videos]:,} videos, {task.fields[entities]:,} nodes+relationships"),
+        TextColumn("({task.fields[rate]:,.0f}/s)"),
+        TimeElapsedColumn(),
+    )
+
+    def body() -> LoadReport:
+        with connect(uri, user, password) as driver, Progress(
+            *columns, console=console, transient=True, disable=not console.is_terminal
+        ) as bar:
+            task = bar.add_task("load", videos=0, entities=0, rate=0.0)
+
+            def show(report: LoadReport) -> None:
+                bar.update(task, videos=report.videos, entities=report.entities, rate=report.entities_per_s)
+
+            batches = iter_tree_batches(
+                sources, node_fields=None, metadata=True, batch_size=read_batch_size,
+                validation=validation_config(skip_invalid), report=validation_report,
+            )
+            return load_trees(driver, batches, database=database, batch_size=batch_size,
+                              workers=workers, progress=show)
+
+    report = run(body)
+    print(report.summary())
+    report_skips(validation_report)
+
+
+@neo4j_app.command("export-csv")
+def export_csv_command(
+    sources: Sources,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the CSV files.")],
+    compress: Annotated[bool, typer.Option("--gzip", help="Write .csv.gz files.")] = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments."""
+    from graphkit.loaders.neo4j.csv import export_csv
+    from graphkit.loaders.trees import iter_tree_batches
+    from graphkit.validation import ValidationReport
+
+    validation_report = ValidationReport()
+
+    def body():
+        batches = iter_tree_batches(sources, node_fields=None, metadata=True,
+                                    validation=validation_config(skip_invalid), report=validation_report)
+        return export_csv(batches, out, compress=compress)
+
+    export = run(body)
+    console.print(
+        f"wrote {export.nodes:,} nodes and {export.relationships:,} relationships to {out} "
+        f"in {export.seconds:.2f} s ({export.rows_per_s:,.0f} rows/s)", highlight=False,
+    )
+    print("neo4j-admin " + shlex.join(export.import_args()))
+    report_skips(validation_report)
+
+
+@neo4j_app.command()
+def query(
+    name: Annotated[Optional[str], typer.Argument(help="A cookbook query (omit to list them).")] = None,
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--param", "-p", help="KEY=VALUE, converted by the query's declared type (repeatable).")] = None,
+    uri: Annotated[
+        Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")
+    ] = None,
+    user: Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")] = None,
+    password: Annotated[
+        Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)
+    ] = None,
+    database: Annotated[str, typer.Option(help="Database to query.")] = "neo4j",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {query, parameters, rows}.")] = False,
+) -> None:
+    """Run a query of the Cypher cookbook by NAME (every value a parameter); list them without one."""
+    from graphkit.loaders.neo4j.connection import connect
+    from graphkit.loaders.neo4j.cookbook import describe_query, list_queries, parse_parameters, run_query
+
+    if name is None:
+        for query_name in list_queries():
+            described = describe_query(query_name)
+            print(f"{query_name}: {described.title}")
+            for key, meaning in described.parameters.items():
+                print(f"    --param {key}=...  {meaning}")
+        return
+
+    def body() -> tuple[dict, list[dict]]:
+        parameters = parse_parameters(name, param or ())
+        with connect(uri, user, password) as driver:
+            return parameters, run_query(driver, name, parameters, database=database)
+
+    parameters, rows = run(body)
+    if as_json:
+        print(json.dumps({"query": name, "parameters": parameters, "rows": rows}, default=str))
+        return
+    if not rows:
+        console.print("no rows")
+        return
+    columns = list(rows[0])
+    print("\t".join(columns))
+    for row in rows:
+        print("\t".join(str(row[column]) for column in columns))

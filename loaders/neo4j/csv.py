@@ -1,0 +1,469 @@
+"""CSV files for ``neo4j-admin database import full``: the bulk path into Neo4j.
+
+Loading over Bolt (``graphkit.loaders.neo4j.writer``) suits thousands to millions of
+entities; the preview's ~15M segments, and the full set's ~147M, load much
+faster with Neo4j's offline importer, which reads CSV files into a fresh
+database. :func:`export_csv` writes those files from
+:class:`~graphkit.tree.TreeBatch` batches, one node file per node type and one
+relationship file per edge type of :mod:`graphkit.schema`::
+
+    videos.csv     video_uid:ID(Video),title:string,...,transcript_text:string[],:LABEL
+    segments.csv   node_id:ID(Segment),video_uid:string,level:int,start:float,...,:LABEL
+    parent_of.csv  :START_ID(Segment),:END_ID(Segment),:TYPE,order:int
+    next.csv       :START_ID(Segment),:END_ID(Segment),:TYPE,gap:float
+    next_leaf.csv  :START_ID(Segment),:END_ID(Segment),:TYPE
+    has_root.csv   :START_ID(Video),:END_ID(Segment),:TYPE
+
+Every name and type in the headers comes from :mod:`graphkit.schema` (a
+node type's ``key`` becomes its ``:ID(Label)`` column, each property becomes
+``name:neo4j_type``), so the files always agree with the Bolt loader and the
+other exporters.
+
+**Encoding.** Columns are built with Arrow (no Python loop per row) and written
+by :func:`pyarrow.csv.write_csv` semantics, batch by batch, the header once:
+
+* every non-null string is enclosed in double quotes, inner quotes doubled
+  (RFC 4180); backslashes are plain characters; an empty string is ``""``;
+* a null is an empty, unquoted field, which the importer treats as *absent*:
+  Neo4j stores no nulls;
+* ``string[]`` columns join their elements with :data:`ARRAY_DELIMITER`
+  (U+001F, the ASCII unit separator, which never occurs in text); an element
+  that holds it, or a null element, raises :class:`CsvExportError`. Neo4j's
+  importer cannot write an empty array, so an empty list is stored as absent,
+  like a null one;
+* captions hold newlines, so the files that hold any ``\\n`` or ``\\r`` are
+  recorded in :attr:`CsvExport.multiline_files`, and the importer's slower
+  multi-line parser is switched on only when there is one (``--multiline-fields=true``; it slows the whole import several times).
+
+The exact importer options that read these files back verbatim are
+:data:`IMPORT_OPTIONS`; :meth:`CsvExport.import_args` gives the whole
+``neo4j-admin`` command line, and :func:`graphkit.loaders.neo4j.admin_import.run_import` runs
+it.
+
+Examples:
+    >>> import tempfile
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> export = export_csv(TreeBatch.from_arrow(example_rows(2)), tempfile.mkdtemp())
+    >>> export.row_counts
+    {'Video': 2, 'Segment': 6, 'PARENT_OF': 4, 'NEXT': 2, 'NEXT_LEAF': 2, 'HAS_ROOT': 2}
+    >>> export.files["PARENT_OF"].read_text().splitlines()[:2]
+    [':START_ID(Segment),:END_ID(Segment),:TYPE,order:int', '"vid00000000-r","vid00000000-a","PARENT_OF",0']
+    >>> export.import_args()[:4]
+    ['database', 'import', 'full', 'neo4j']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from graphkit import schema
+from graphkit.errors import CsvExportError
+from graphkit.tree import TreeBatch
+
+__all__ = [
+    "ARRAY_DELIMITER",
+    "IMPORT_OPTIONS",
+    "CsvExport",
+    "csv_file_name",
+    "edge_header",
+    "export_csv",
+    "node_header",
+]
+
+logger = logging.getLogger(__name__)
+
+ARRAY_DELIMITER = "\x1f"
+"""Joins the elements of ``string[]`` columns: U+001F, the ASCII unit separator."""
+
+IMPORT_OPTIONS: dict[str, str] = {
+    "--delimiter": ",",
+    "--array-delimiter": "U+001F",
+    "--quote": '"',
+    "--id-type": "string",
+    "--input-encoding": "UTF-8",
+    "--ignore-empty-strings": "false",
+    "--trim-strings": "false",
+    "--legacy-style-quoting": "false",
+    "--normalize-types": "true",
+    "--skip-bad-relationships": "false",
+    "--skip-duplicate-nodes": "false",
+    "--bad-tolerance": "0",
+}
+"""The ``neo4j-admin database import full`` options that read :func:`export_csv`'s
+files back exactly: comma-separated, ``"``-quoted with doubled inner quotes
+(a backslash is a plain character), ``""`` is the empty string, nothing
+trimmed, arrays split at U+001F, and any bad entry aborts the import."""
+
+_WRITE_OPTIONS = dict(delimiter=",", quoting_style="needed", quoting_header="none", null_string="")
+_NEWLINES = (ord("\n"), ord("\r"))
+
+
+def csv_file_name(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec, *, compress: bool = False) -> str:
+    """The file name of a node or edge type: ``videos.csv``, ``parent_of.csv``.
+
+    Args:
+        spec (NodeTypeSpec or EdgeTypeSpec): A type of :mod:`graphkit.schema`.
+        compress (bool, optional): Add ``.gz``. (default: :obj:`False`)
+
+    Examples:
+        >>> csv_file_name(schema.SEGMENT), csv_file_name(schema.NEXT_LEAF, compress=True)
+        ('segments.csv', 'next_leaf.csv.gz')
+    """
+    stem = spec.label.lower() + "s" if isinstance(spec, schema.NodeTypeSpec) else spec.name.lower()
+    return stem + (".csv.gz" if compress else ".csv")
+
+
+def node_header(spec: schema.NodeTypeSpec) -> list[str]:
+    """The importer header of a node type: ``key:ID(Label)``, typed properties, ``:LABEL``.
+
+    Examples:
+        >>> node_header(schema.SEGMENT)[:4]
+        ['node_id:ID(Segment)', 'video_uid:string', 'level:int', 'start:float']
+        >>> node_header(schema.VIDEO)[-2:]
+        ['transcript_text:string[]', ':LABEL']
+    """
+    columns = [
+        f"{p.name}:ID({spec.label})" if p.name == spec.key else f"{p.name}:{p.neo4j_type}"
+        for p in spec.properties
+    ]
+    return columns + [":LABEL"]
+
+
+def edge_header(spec: schema.EdgeTypeSpec) -> list[str]:
+    """The importer header of an edge type: endpoints, ``:TYPE``, typed properties.
+
+    Examples:
+        >>> edge_header(schema.NEXT)
+        [':START_ID(Segment)', ':END_ID(Segment)', ':TYPE', 'gap:float']
+        >>> edge_header(schema.HAS_ROOT)
+        [':START_ID(Video)', ':END_ID(Segment)', ':TYPE']
+    """
+    columns = [f":START_ID({spec.source.label})", f":END_ID({spec.target.label})", ":TYPE"]
+    return columns + [f"{p.name}:{p.neo4j_type}" for p in spec.properties]
+
+
+@dataclass
+class CsvExport:
+    """The files :func:`export_csv` wrote, and how to import them.
+
+    Args:
+        out_dir (pathlib.Path): The directory holding the files.
+        files (dict[str, pathlib.Path]): File by node label or relationship
+            type (``"Video"``, ``"Segment"``, ``"PARENT_OF"``, ...).
+        row_counts (dict[str, int]): Data rows (header excluded) by the same keys.
+        multiline_files (tuple[pathlib.Path, ...]): Files with a newline inside
+            a value, to be read with the importer's multi-line parser.
+        seconds (float): Time spent building and writing the files (not
+            counting the time the input iterator took to produce batches).
+        bytes_written (int): Total size of the files.
+    """
+
+    out_dir: Path
+    files: dict[str, Path]
+    row_counts: dict[str, int]
+    multiline_files: tuple[Path, ...] = ()
+    seconds: float = 0.0
+    bytes_written: int = 0
+    _node_keys: tuple[str, ...] = field(default=tuple(s.label for s in schema.NODE_TYPES), repr=False)
+
+    @property
+    def rows(self) -> int:
+        """Total data rows over all files (nodes plus relationships)."""
+        return sum(self.row_counts.values())
+
+    @property
+    def nodes(self) -> int:
+        """Node rows over all node files."""
+        return sum(self.row_counts[k] for k in self._node_keys)
+
+    @property
+    def relationships(self) -> int:
+        """Relationship rows over all relationship files."""
+        return self.rows - self.nodes
+
+    @property
+    def rows_per_s(self) -> float:
+        """:attr:`rows` per second of :attr:`seconds`."""
+        return self.rows / self.seconds if self.seconds > 0 else float("inf")
+
+    def import_args(self, database: str = "neo4j", *, report_file: str | os.PathLike[str] | None = None) -> list[str]:
+        """The ``neo4j-admin`` arguments that import these files exactly.
+
+        Args:
+            database (str, optional): The database to import into; it must not
+                exist yet or be empty. (default: :obj:`"neo4j"`)
+            report_file (str or os.PathLike, optional): Where the importer
+                writes its report of bad entries; by default
+                ``<out_dir>/import.report``. (default: :obj:`None`)
+
+        Returns:
+            list[str]: ``["database", "import", "full", database, "--nodes=...",
+            ..., "--relationships=...", ..., *IMPORT_OPTIONS, "--report-file=..."]``,
+            to follow ``neo4j-admin`` (or ``java -cp ... org.neo4j.cli.AdminTool``).
+
+        Raises:
+            ValueError: If ``database`` is not a valid Neo4j database name.
+            """
+        if not isinstance(database, str) or not database or not all(c.isalnum() or c in ".-" for c in database):
+            raise ValueError(f"database must be a Neo4j database name (letters, digits, '.', '-'), got {database!r}")
+        report = Path(report_file) if report_file is not None else self.out_dir / "import.report"
+        args = ["database", "import", "full", database]
+        args += [f"--nodes={self.files[key]}" for key in self._node_keys]
+        args += [f"--relationships={path}" for key, path in self.files.items() if key not in self._node_keys]
+        args += [f"{name}={value}" for name, value in IMPORT_OPTIONS.items()]
+        if self.multiline_files:
+            # Neo4j 5.26's per-file parser (--multiline-fields-format=v2) rejects
+            # valid multi-line files larger than its read buffer ("found CR
+            # outside a text cell"), so the whole import uses the v1 parser.
+            args.append("--multiline-fields=true")
+        args.append(f"--report-file={report}")
+        return args
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(out_dir={str(self.out_dir)!r}, nodes={self.nodes}, "
+            f"relationships={self.relationships}, rows_per_s={self.rows_per_s:.0f})"
+        )
+
+
+def export_csv(
+    batches: TreeBatch | Iterable[TreeBatch],
+    out_dir: str | os.PathLike[str],
+    *,
+    compress: bool = False,
+) -> CsvExport:
+    """Writes tree batches as ``neo4j-admin database import full`` CSV files.
+
+    Streams: each batch is converted and appended as it comes, so memory is
+    bounded by one batch; each file gets its header once. Existing files of
+    the same names in ``out_dir`` are overwritten. Text fields and metadata
+    that the batches did not read (see ``node_fields`` and ``metadata`` of
+    :func:`graphkit.loaders.trees.iter_tree_batches`) are written as absent.
+
+    Args:
+        batches (TreeBatch or Iterable[TreeBatch]): The videos.
+        out_dir (str or os.PathLike): Directory for the files (created if missing).
+        compress (bool, optional): Write gzip files (``*.csv.gz``), which the
+            importer reads directly; smaller, but slower to write.
+            (default: :obj:`False`)
+
+    Returns:
+        CsvExport: Files, row counts, timing and :meth:`~CsvExport.import_args`.
+
+    Raises:
+        CsvExportError: If a ``string[]`` element is null or holds
+            :data:`ARRAY_DELIMITER` (the message names the video).
+        TypeError: If a batch is not a :class:`~graphkit.tree.TreeBatch`.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if isinstance(batches, TreeBatch):
+        batches = [batches]
+    writers = _Writers(out, compress)
+    busy = 0.0
+    try:
+        for batch in batches:
+            if not isinstance(batch, TreeBatch):
+                raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
+            started = time.perf_counter()
+            writers.write(schema.VIDEO, _video_table(batch))
+            writers.write(schema.SEGMENT, _segment_table(batch))
+            for spec in schema.EDGE_TYPES:
+                writers.write(spec, _edge_table(batch, spec))
+            busy += time.perf_counter() - started
+    finally:
+        started = time.perf_counter()
+        writers.close()
+        busy += time.perf_counter() - started
+    export = CsvExport(
+        out_dir=out,
+        files=writers.paths,
+        row_counts=writers.rows,
+        multiline_files=tuple(writers.paths[key] for key in writers.paths if key in writers.multiline),
+        seconds=busy,
+        bytes_written=sum(path.stat().st_size for path in writers.paths.values()),
+    )
+    logger.info(
+        "wrote %d nodes and %d relationships to %s in %.2f s (%.0f rows/s)",
+        export.nodes, export.relationships, out, busy, export.rows_per_s,
+    )
+    return export
+
+
+class _Writers:
+    """One streaming CSV writer per node and edge type, opened with its header."""
+
+    def __init__(self, out: Path, compress: bool) -> None:
+        self.paths: dict[str, Path] = {}
+        self.rows: dict[str, int] = {}
+        self.multiline: set[str] = set()
+        self._sinks: dict[str, pa.NativeFile] = {}
+        self._writers: dict[str, pacsv.CSVWriter] = {}
+        options = pacsv.WriteOptions(batch_size=1 << 16, **_WRITE_OPTIONS)
+        specs: list[schema.NodeTypeSpec | schema.EdgeTypeSpec] = [*schema.NODE_TYPES, *schema.EDGE_TYPES]
+        try:
+            for spec in specs:
+                key = _key(spec)
+                path = out / csv_file_name(spec, compress=compress)
+                sink = pa.CompressedOutputStream(str(path), "gzip") if compress else pa.OSFile(str(path), "wb")
+                self._sinks[key] = sink
+                self.paths[key] = path
+                self.rows[key] = 0
+                self._writers[key] = pacsv.CSVWriter(sink, _empty_schema(spec), write_options=options)
+        except BaseException:
+            self.close()
+            raise
+
+    def write(self, spec: schema.NodeTypeSpec | schema.EdgeTypeSpec, table: pa.Table) -> None:
+        key = _key(spec)
+        if key not in self.multiline and _has_newline(table):
+            self.multiline.add(key)
+        self._writers[key].write_table(table)
+        self.rows[key] += table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        for sink in self._sinks.values():
+            sink.close()
+        self._writers.clear()
+        self._sinks.clear()
+
+
+def _key(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec) -> str:
+    return spec.label if isinstance(spec, schema.NodeTypeSpec) else spec.name
+
+
+def _arrow_type(neo4j_type: str) -> pa.DataType:
+    # The CSV column types; string[] is written pre-joined as one string.
+    return {
+        "int": pa.int64(),
+        "long": pa.int64(),
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "boolean": pa.bool_(),
+    }.get(neo4j_type, pa.string())
+
+
+def _empty_schema(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec) -> pa.Schema:
+    if isinstance(spec, schema.NodeTypeSpec):
+        header = node_header(spec)
+        types = [_arrow_type(p.neo4j_type) for p in spec.properties] + [pa.string()]
+    else:
+        header = edge_header(spec)
+        types = [pa.string()] * 3 + [_arrow_type(p.neo4j_type) for p in spec.properties]
+    return pa.schema(list(zip(header, types)))
+
+
+def _table(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec, columns: list[pa.Array]) -> pa.Table:
+    target = _empty_schema(spec)
+    cast = [c if c.type == f.type else c.cast(f.type) for c, f in zip(columns, target)]
+    return pa.Table.from_arrays(cast, schema=target)
+
+
+def _has_newline(table: pa.Table) -> bool:
+    """Whether a string column holds ``\\n`` or ``\\r``: a byte scan of the data buffers."""
+    for column in table.columns:
+        if not pa.types.is_string(column.type):
+            continue
+        for chunk in column.chunks:
+            data = chunk.buffers()[2]
+            if data is None or data.size == 0:
+                continue
+            raw = np.frombuffer(data, dtype=np.uint8)
+            # A sliced array may share a larger buffer: a newline outside the
+            # slice only costs the slower parser, never a wrong value.
+            if (raw == _NEWLINES[0]).any() or (raw == _NEWLINES[1]).any():
+                return True
+    return False
+
+
+def _segment_table(t: TreeBatch) -> pa.Table:
+    video_uid = t.video_uid.take(pa.array(t.video_index)) if t.num_nodes else pa.array([], pa.string())
+    computed: dict[str, pa.Array] = {
+        "node_id": t.node_id,
+        "video_uid": video_uid,
+        "level": pa.array(t.level),
+        "start": pa.array(t.start),
+        "end": pa.array(t.end),
+        "duration": pa.array(t.duration),
+        "is_leaf": pa.array(t.is_leaf),
+    }
+    columns = []
+    for prop in schema.SEGMENT.properties:
+        column = computed.get(prop.name, t.text.get(prop.name))
+        columns.append(pa.nulls(t.num_nodes, pa.string()) if column is None else column)
+    columns.append(pa.repeat(schema.SEGMENT.label, t.num_nodes))
+    return _table(schema.SEGMENT, columns)
+
+
+def _video_table(t: TreeBatch) -> pa.Table:
+    count = t.num_videos
+    fields: dict[str, pa.Array] = {}
+    if t.metadata is not None:
+        metadata = t.metadata
+        # flatten() merges the struct's own nulls into its fields.
+        fields = dict(zip([f.name for f in metadata.type], metadata.flatten()))
+    transcript = fields.get("transcript")
+    if transcript is not None:
+        times, texts = _transcript_columns(t, transcript)
+        fields["transcript_time"], fields["transcript_text"] = times, texts
+    fields["video_uid"] = t.video_uid
+    columns = []
+    for prop in schema.VIDEO.properties:
+        column = fields.get(prop.name)
+        columns.append(pa.nulls(count, _arrow_type(prop.neo4j_type)) if column is None else column)
+    columns.append(pa.repeat(schema.VIDEO.label, count))
+    return _table(schema.VIDEO, columns)
+
+
+def _transcript_columns(t: TreeBatch, transcript: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """``transcript`` (list of ``{time, text}``) as two ``string[]`` columns, pre-joined."""
+    if isinstance(transcript, pa.ChunkedArray):
+        transcript = transcript.combine_chunks()
+    items = pc.list_flatten(transcript)
+    offsets = pc.subtract(transcript.offsets, transcript.offsets[0])
+    mask = transcript.is_null()
+    lists = []
+    for name, column in zip(("time", "text"), items.flatten()):
+        _check_array_elements(t, f"transcript_{name}", column, offsets)
+        lists.append(pc.binary_join(pa.ListArray.from_arrays(offsets, column, mask=mask), ARRAY_DELIMITER))
+    return lists[0], lists[1]
+
+
+def _check_array_elements(t: TreeBatch, name: str, values: pa.Array, offsets: pa.Array) -> None:
+    bad = values.is_null()
+    if len(values):
+        bad = pc.or_(bad, pc.fill_null(pc.match_substring(values, ARRAY_DELIMITER), False))
+    if not pc.any(bad).as_py():
+        return
+    position = int(np.flatnonzero(bad.to_numpy(zero_copy_only=False))[0])
+    video = int(np.searchsorted(offsets.to_numpy(), position, side="right") - 1)
+    problem = "is null" if values[position].as_py() is None else "holds the array delimiter U+001F"
+    raise CsvExportError(
+        f"video {t.video_uid[video].as_py()!r}: element {position - int(offsets[video].as_py())} of "
+        f"{name} {problem}; Neo4j's importer cannot store it as a string[] element"
+    )
+
+
+def _edge_table(t: TreeBatch, spec: schema.EdgeTypeSpec) -> pa.Table:
+    edges = t.edges(spec)
+    sources = t.video_uid if spec.source is schema.VIDEO else t.node_id
+    columns = [
+        sources.take(pa.array(edges.source)),
+        t.node_id.take(pa.array(edges.target)),
+        pa.repeat(spec.name, len(edges)),
+    ]
+    columns += [pa.array(edges.attrs[p.name]) for p in spec.properties]
+    return _table(spec, columns)

@@ -1,0 +1,197 @@
+"""Rows for Neo4j's ``UNWIND $rows`` statements, built column-wise from a tree batch.
+
+The statements of :mod:`graphkit.loaders.neo4j.cypher` take one list parameter, ``$rows``:
+one map per node or relationship. This module makes those maps from a
+:class:`~graphkit.tree.TreeBatch`, with no database involved (so it is tested
+on its own):
+
+* :func:`video_rows` -- one map per video: ``video_uid`` and the metadata
+  flattened to :data:`~graphkit.schema.VIDEO` properties (the transcript
+  becomes two parallel string lists, ``transcript_time`` and
+  ``transcript_text``, since Neo4j stores no maps);
+* :func:`segment_rows` -- one map per segment with every
+  :data:`~graphkit.schema.SEGMENT` property the batch holds: ``node_id``,
+  ``video_uid``, ``level``, ``start``, ``end``, ``duration``, ``is_leaf`` and
+  the text columns read (the nested ``gpt`` struct already flattened);
+* :func:`relationship_rows` -- one map per edge of a type: ``source`` and
+  ``target`` (the endpoints' keys) and the edge properties (``order``,
+  ``gap``).
+
+A value that is null in the source is ``None`` in its row; the upsert
+statements turn it into an absent property (null means absent). Rows are
+assembled from whole columns (Arrow and numpy arrays turned into Python lists
+once per column), never by per-node logic; the optional ``rows`` slice
+bounds memory to one write batch.
+
+Examples:
+    >>> from graphkit.testing import example_rows
+    >>> from graphkit.tree import TreeBatch
+    >>> trees = TreeBatch.from_arrow(example_rows(1))
+    >>> row = segment_rows(trees)[1]
+    >>> row["node_id"], row["level"], row["start"], row["is_leaf"], row["llama3_caption"]
+    ('vid00000000-a', 1, 0.0, True, 'scissors')
+    >>> relationship_rows(trees, "PARENT_OF")
+    [{'source': 'vid00000000-r', 'target': 'vid00000000-a', 'order': 0}, \
+{'source': 'vid00000000-r', 'target': 'vid00000000-b', 'order': 1}]
+    >>> entity_counts(trees)
+    {'Video': 1, 'Segment': 3, 'PARENT_OF': 2, 'NEXT': 1, 'NEXT_LEAF': 1, 'HAS_ROOT': 1}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graphkit import schema
+from graphkit.schema import EdgeTypeSpec
+from graphkit.tree import TreeBatch
+
+__all__ = ["video_rows", "segment_rows", "relationship_rows", "entity_counts", "METADATA_PROPERTIES"]
+
+#: Video properties copied as they are from the ``metadata`` struct.
+METADATA_PROPERTIES: tuple[str, ...] = (
+    "title",
+    "description",
+    "view_count",
+    "like_count",
+    "duration",
+    "upload_date",
+)
+_TRANSCRIPT_FIELDS = {"transcript_time": "time", "transcript_text": "text"}
+
+
+def _rows_of(columns: dict[str, list]) -> list[dict]:
+    names = list(columns)
+    return [dict(zip(names, values)) for values in zip(*columns.values())]
+
+
+def _bounds(total: int, rows: slice | None) -> tuple[int, int]:
+    if rows is None:
+        return 0, total
+    if rows.step not in (None, 1):
+        raise ValueError(f"rows must be a contiguous slice, got step {rows.step!r}")
+    start, stop, _ = rows.indices(total)
+    return start, max(start, stop)
+
+
+def video_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
+    """One property map per video, for :func:`graphkit.loaders.neo4j.cypher.upsert_nodes_query`.
+
+    Args:
+        trees (TreeBatch): The videos; without metadata, rows hold only
+            ``video_uid``.
+        rows (slice, optional): A contiguous range of videos; all by default.
+            (default: :obj:`None`)
+
+    Returns:
+        list[dict]: ``{"video_uid": ..., "title": ..., ..., "transcript_time":
+        [...], "transcript_text": [...]}``; a null field is ``None``.
+
+    Examples:
+        >>> from graphkit.synth import generate_batch
+        >>> row = video_rows(TreeBatch.from_arrow(generate_batch(1, seed=3)))[0]
+        >>> sorted(row) == sorted(schema.VIDEO.property_names)
+        True
+        >>> len(row["transcript_time"]) == len(row["transcript_text"])
+        True
+    """
+    start, stop = _bounds(trees.num_videos, rows)
+    columns: dict[str, list] = {
+        schema.VIDEO.key: trees.video_uid.slice(start, stop - start).to_pylist()
+    }
+    if trees.metadata is None:
+        return _rows_of(columns)
+    metadata = trees.metadata.slice(start, stop - start)
+    present = set(metadata.type.names)
+    for name in METADATA_PROPERTIES:
+        if name in present:
+            columns[name] = pc.struct_field(metadata, name).to_pylist()
+    if "transcript" in present:
+        transcript = pc.struct_field(metadata, "transcript")
+        lengths = pc.list_value_length(transcript).fill_null(0).to_numpy()
+        offsets = pa.array(np.r_[0, np.cumsum(lengths)].astype(np.int32))
+        items = pc.list_flatten(transcript)
+        for prop, field in _TRANSCRIPT_FIELDS.items():
+            values = pc.struct_field(items, field)
+            lists = pa.ListArray.from_arrays(offsets, values, mask=transcript.is_null())
+            columns[prop] = lists.to_pylist()
+    return _rows_of(columns)
+
+
+def segment_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
+    """One property map per segment, for :func:`graphkit.loaders.neo4j.cypher.upsert_nodes_query`.
+
+    Args:
+        trees (TreeBatch): The videos.
+        rows (slice, optional): A contiguous range of node positions; all by
+            default. (default: :obj:`None`)
+
+    Returns:
+        list[dict]: Maps with ``node_id``, ``video_uid``, ``level``, ``start``,
+        ``end``, ``duration``, ``is_leaf`` and each text property in
+        ``trees.text`` (``None`` where null), in schema order.
+    """
+    start, stop = _bounds(trees.num_nodes, rows)
+    nodes = slice(start, stop)
+    count = stop - start
+    video_uid = trees.video_uid.take(pa.array(trees.video_index[nodes]))
+    columns: dict[str, list] = {
+        "node_id": trees.node_id.slice(start, count).to_pylist(),
+        "video_uid": video_uid.to_pylist(),
+        "level": trees.level[nodes].tolist(),
+        "start": trees.start[nodes].tolist(),
+        "end": trees.end[nodes].tolist(),
+        "duration": trees.duration[nodes].tolist(),
+        "is_leaf": trees.is_leaf[nodes].tolist(),
+    }
+    for name in schema.SEGMENT.property_names:
+        if name in trees.text:
+            columns[name] = trees.text[name].slice(start, count).to_pylist()
+    return _rows_of(columns)
+
+
+def relationship_rows(
+    trees: TreeBatch, edge_type: str | EdgeTypeSpec, rows: slice | None = None
+) -> list[dict]:
+    """One map per edge of a type, for :func:`graphkit.loaders.neo4j.cypher.upsert_relationships_query`.
+
+    Args:
+        trees (TreeBatch): The videos.
+        edge_type (str or EdgeTypeSpec): ``"PARENT_OF"``, ``"NEXT"``,
+            ``"NEXT_LEAF"`` or ``"HAS_ROOT"``.
+        rows (slice, optional): A contiguous range of the edges as
+            :meth:`TreeBatch.edges` lists them; all by default.
+            (default: :obj:`None`)
+
+    Returns:
+        list[dict]: ``{"source": key, "target": key, <property>: value, ...}``
+        where keys are ``video_uid`` for a video and ``node_id`` for a segment.
+    """
+    spec = edge_type if isinstance(edge_type, EdgeTypeSpec) else schema.edge_type(edge_type)
+    edges = trees.edges(spec)
+    start, stop = _bounds(len(edges), rows)
+    part = slice(start, stop)
+    source_keys = trees.video_uid if spec.source is schema.VIDEO else trees.node_id
+    columns: dict[str, list] = {
+        "source": source_keys.take(pa.array(edges.source[part])).to_pylist(),
+        "target": trees.node_id.take(pa.array(edges.target[part])).to_pylist(),
+    }
+    for prop in spec.properties:
+        columns[prop.name] = edges.attrs[prop.name][part].tolist()
+    return _rows_of(columns)
+
+
+def entity_counts(trees: TreeBatch) -> dict[str, int]:
+    """How many nodes of each label and relationships of each type a batch holds.
+
+    Args:
+        trees (TreeBatch): The videos.
+
+    Returns:
+        dict[str, int]: Counts keyed by label (``"Video"``, ``"Segment"``) and
+        relationship type (``"PARENT_OF"``, ...), in schema order.
+    """
+    counts = {schema.VIDEO.label: trees.num_videos, schema.SEGMENT.label: trees.num_nodes}
+    counts.update({spec.name: len(trees.edges(spec)) for spec in schema.EDGE_TYPES})
+    return counts

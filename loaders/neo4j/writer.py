@@ -1,0 +1,256 @@
+"""Load video trees into Neo4j over Bolt: batched, idempotent, resumable.
+
+:func:`load_trees` writes :class:`~graphkit.tree.TreeBatch` es as ``:Video``
+and ``:Segment`` nodes with ``PARENT_OF``, ``NEXT``, ``NEXT_LEAF`` and
+``HAS_ROOT`` relationships (:mod:`graphkit.schema`):
+
+1. the uniqueness constraints and the index of :mod:`graphkit.loaders.neo4j.cypher` first
+   (``IF NOT EXISTS``, so every load may run them);
+2. then, batch by batch, the nodes (videos, then segments) and after them the
+   relationships, each in ``UNWIND $rows`` statements of ``batch_size`` rows
+   (:mod:`graphkit.loaders.neo4j.rows`), each in its own ``session.execute_write``
+   transaction function, which the driver retries on transient failures.
+
+Every statement ``MERGE`` s on the unique keys, so running one twice leaves
+the graph as running it once. That makes a retried transaction safe, a rerun
+of a whole load a no-op (it creates no duplicates), and an interrupted load
+*resumable*: run the same command again and it ends with exactly the graph an
+uninterrupted load gives (the part already written is matched, not created
+again).
+
+Connection problems become one clear :class:`~graphkit.errors.Neo4jLoadError`
+line (:mod:`graphkit.loaders.neo4j.connection`): wrong credentials, a server
+that cannot be reached, a database that does not exist.
+
+A typical load (not run here: it needs a server)::
+
+    from graphkit.loaders.neo4j.connection import connect
+    from graphkit.loaders.neo4j.writer import load_trees
+    from graphkit.loaders.trees import iter_tree_batches
+
+    with connect() as driver:  # NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD
+        batches = iter_tree_batches("action100m/*.parquet", node_fields=None, metadata=True)
+        print(load_trees(driver, batches).summary())
+
+Examples:
+    >>> report = LoadReport(videos=7, nodes=2722, relationships=6785, seconds=0.5)
+    >>> report.entities
+    9507
+    >>> print(report.summary())
+    loaded 7 videos: 2,722 nodes, 6,785 relationships in 0.50 s (19,014 entities/s)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from graphkit import schema
+from graphkit.loaders.neo4j import cypher
+from graphkit.loaders.neo4j.connection import neo4j_errors
+from graphkit.loaders.neo4j.rows import relationship_rows, segment_rows, video_rows
+from graphkit.tree import TreeBatch
+
+if TYPE_CHECKING:
+    import neo4j
+
+__all__ = ["LoadReport", "create_constraints", "load_trees"]
+
+logger = logging.getLogger(__name__)
+
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load wrote and how fast.
+
+    Args:
+        videos (int): Videos written.
+        nodes (int): Nodes written (``:Video`` and ``:Segment``), new or matched.
+        relationships (int): Relationships written, new or matched.
+        seconds (float): Wall time of the load.
+        nodes_created (int, optional): Nodes that did not exist before (``0``
+            on a rerun). (default: :obj:`0`)
+        relationships_created (int, optional): Relationships that did not
+            exist before. (default: :obj:`0`)
+    """
+
+    videos: int
+    nodes: int
+    relationships: int
+    seconds: float
+    nodes_created: int = 0
+    relationships_created: int = 0
+
+    @property
+    def entities(self) -> int:
+        """Nodes plus relationships written."""
+        return self.nodes + self.relationships
+
+    @property
+    def entities_per_s(self) -> float:
+        """Nodes plus relationships written per second."""
+        return self.entities / self.seconds if self.seconds > 0 else 0.0
+
+    def summary(self) -> str:
+        """The report as one line."""
+        return (
+            f"loaded {self.videos:,} videos: {self.nodes:,} nodes, {self.relationships:,} relationships "
+            f"in {self.seconds:.2f} s ({self.entities_per_s:,.0f} entities/s)"
+        )
+
+
+def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j") -> None:
+    """Create the uniqueness constraints and indexes of :mod:`graphkit.loaders.neo4j.cypher` (idempotent).
+
+    Args:
+        driver (neo4j.Driver): The driver.
+        database (str, optional): The database. (default: :obj:`"neo4j"`)
+
+    Raises:
+        Neo4jLoadError: If the server cannot be reached, refuses the
+            credentials or has no such database.
+    """
+    with neo4j_errors(database):
+        for query in cypher.create_constraint_queries():
+            driver.execute_query(query, database_=database)
+        # Wait until the constraint indexes are online, so the first MERGE uses them.
+        driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+
+
+def _write_rows(tx: neo4j.ManagedTransaction, query: str, rows: list[dict]) -> tuple[int, int]:
+    # A transaction function: the driver may call it again on a transient
+    # error, which is safe because the statement MERGEs.
+    counters = tx.run(query, rows=rows).consume().counters
+    return counters.nodes_created, counters.relationships_created
+
+
+def _chunks(total: int, size: int) -> Iterator[slice]:
+    for start in range(0, total, size):
+        yield slice(start, min(start + size, total))
+
+
+def _statements(trees: TreeBatch, batch_size: int) -> Iterator[tuple[str, Callable[[], list[dict]], bool]]:
+    """The writes of one batch in a safe order: videos, segments, then relationships.
+
+    Yields ``(query, rows, is_node)``; ``rows`` builds its rows when called,
+    so only one transaction's rows are in memory at a time.
+    """
+    video_query = cypher.upsert_nodes_query(schema.VIDEO)
+    for part in _chunks(trees.num_videos, batch_size):
+        yield video_query, lambda part=part: video_rows(trees, part), True
+    segment_query = cypher.upsert_nodes_query(schema.SEGMENT)
+    for part in _chunks(trees.num_nodes, batch_size):
+        yield segment_query, lambda part=part: segment_rows(trees, part), True
+    for spec in schema.EDGE_TYPES:
+        edge_query = cypher.upsert_relationships_query(spec)
+        for part in _chunks(len(trees.edges(spec)), batch_size):
+            yield edge_query, lambda spec=spec, part=part: relationship_rows(trees, spec, part), False
+
+
+class _Tally:
+    """Running totals shared by the writer threads; reports progress."""
+
+    def __init__(self, started: float, progress: Callable[[LoadReport], None] | None) -> None:
+        self.report = LoadReport(videos=0, nodes=0, relationships=0, seconds=0.0)
+        self._started = started
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    def add(self, *, videos: int = 0, nodes: int = 0, relationships: int = 0, created: tuple[int, int] = (0, 0)) -> None:
+        with self._lock:
+            report = self.report
+            self.report = replace(
+                report,
+                videos=report.videos + videos,
+                nodes=report.nodes + nodes,
+                relationships=report.relationships + relationships,
+                nodes_created=report.nodes_created + created[0],
+                relationships_created=report.relationships_created + created[1],
+                seconds=time.perf_counter() - self._started,
+            )
+            if self._progress is not None:
+                self._progress(self.report)
+
+
+def _write_trees(driver: neo4j.Driver, database: str, trees: TreeBatch, batch_size: int, tally: _Tally) -> None:
+    with driver.session(database=database) as session:
+        for query, make_rows, is_node in _statements(trees, batch_size):
+            rows = make_rows()
+            # A transaction function per batch of rows: the driver retries it
+            # on transient errors, which is safe because the statement MERGEs.
+            created = session.execute_write(_write_rows, query, rows)
+            tally.add(nodes=len(rows) if is_node else 0, relationships=0 if is_node else len(rows), created=created)
+    tally.add(videos=trees.num_videos)
+
+
+def load_trees(
+    driver: neo4j.Driver,
+    batches: TreeBatch | Iterable[TreeBatch],
+    *,
+    database: str = "neo4j",
+    batch_size: int = 10_000,
+    workers: int = 2,
+    progress: Callable[[LoadReport], None] | None = None,
+) -> LoadReport:
+    """Write tree batches to Neo4j; safe to rerun and to resume.
+
+    Args:
+        driver (neo4j.Driver): The driver (see :func:`connect`); it is not closed.
+        batches (TreeBatch or Iterable[TreeBatch]): The videos, e.g. from
+            :func:`graphkit.loaders.trees.iter_tree_batches` with ``node_fields=None``
+            and ``metadata=True`` (properties not read are not written).
+        database (str, optional): The database. (default: :obj:`"neo4j"`)
+        batch_size (int, optional): Rows per ``UNWIND`` transaction.
+            (default: :obj:`10_000`)
+        workers (int, optional): Concurrent writer sessions. Each batch's
+            videos are split into ``workers`` disjoint groups, one per
+            session, so concurrent transactions touch disjoint nodes and
+            cannot deadlock one another; ``2`` keeps a 2-core server busier
+            (about 1.4x over one session on 2 cores). (default: :obj:`2`)
+        progress (Callable[[LoadReport], None], optional): Called after each
+            transaction with the totals so far (from the writer threads when
+            ``workers > 1``, one call at a time). (default: :obj:`None`)
+
+    Returns:
+        LoadReport: Videos, nodes and relationships written, time and rate.
+
+    Raises:
+        ValueError: If ``batch_size`` or ``workers`` is not a positive integer.
+        TypeError: If ``batches`` holds something other than tree batches.
+        Neo4jLoadError: If the server cannot be reached (also after the
+            driver's retries, when it goes away mid-load), refuses the
+            credentials, has no such database or fails a statement.
+    """
+    for name, value in (("batch_size", batch_size), ("workers", workers)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if isinstance(batches, TreeBatch):
+        batches = [batches]
+    started = time.perf_counter()
+    with neo4j_errors(database):
+        driver.verify_connectivity()
+    create_constraints(driver, database=database)
+    tally = _Tally(started, progress)
+    with neo4j_errors(database), ThreadPoolExecutor(workers, thread_name_prefix="neo4j-writer") as pool:
+        for trees in batches:
+            if not isinstance(trees, TreeBatch):
+                raise TypeError(f"batches must hold TreeBatch objects, got {type(trees).__name__}")
+            groups = [trees] if workers == 1 else [
+                trees.select(group) for group in np.array_split(np.arange(trees.num_videos), workers) if group.size
+            ]
+            for future in [pool.submit(_write_trees, driver, database, g, batch_size, tally) for g in groups]:
+                future.result()
+            logger.info("loaded %d videos so far", tally.report.videos)
+    report = replace(tally.report, seconds=time.perf_counter() - started)
+    if progress is not None:
+        progress(report)
+    logger.info("%s", report.summary())
+    return report

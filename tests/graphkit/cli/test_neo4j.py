@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import neo4j
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from graphkit.cli.neo4j import neo4j_app
+from graphkit.loaders.neo4j.rows import entity_counts
+from graphkit.loaders.synth import write_parquet
+from graphkit.loaders.trees import iter_tree_batches
+from graphkit.tree import TreeBatch
+from tests.paths import ROOT
+
+app = typer.Typer()
+app.add_typer(neo4j_app, name="neo4j")
+runner = CliRunner()
+
+# How the lead mounts the sub-app, for the subprocess tests.
+RUN_CLI = (
+    "import sys, typer; from graphkit.cli.neo4j import neo4j_app; "
+    "app = typer.Typer(); app.add_typer(neo4j_app, name='neo4j'); "
+    "sys.argv = ['graphkit', *sys.argv[1:]]; app()"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "synth.parquet"
+    write_parquet(path, 3, seed=17)
+    return path
+
+
+@pytest.fixture
+def clean(neo4j_driver):
+    return neo4j_driver
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["neo4j", "--help"])
+    assert result.exit_code == 0
+    assert "serve" in result.stdout and "load" in result.stdout
+
+
+@pytest.mark.neo4j
+def test_load_writes_the_source_and_prints_the_report(neo4j_server, clean, source):  # noqa: F811
+    args = ["neo4j", "load", str(source), "--uri", neo4j_server.uri, "--user", neo4j_server.user,
+            "--password", neo4j_server.password, "--batch-size", "700"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    trees = TreeBatch.concat(list(iter_tree_batches(source, node_fields=None, metadata=True)))
+    expected = entity_counts(trees)
+    nodes, rels = expected["Video"] + expected["Segment"], sum(expected.values()) - expected["Video"] - expected["Segment"]
+    assert result.stdout.strip().startswith(f"loaded 3 videos: {nodes:,} nodes, {rels:,} relationships in ")
+    assert neo4j_server.password not in result.output
+    records, _, _ = clean.execute_query("MATCH (s:Segment) RETURN count(s) AS n", database_="neo4j")
+    assert records[0]["n"] == trees.num_nodes
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize(("change", "message"), [
+    ({"--password": "wrong-password-456"}, "error: Neo4j refused the credentials: wrong user name or password"),
+    ({"--database": "missing_db"}, "error: Neo4j has no database 'missing_db'"),
+    ({"--uri": "bolt://127.0.0.1:{port}"}, "error: cannot reach the Neo4j server: "),
+])
+def test_connection_errors_are_one_line_and_exit_2(neo4j_server, source, change, message):  # noqa: F811
+    options = {"--uri": neo4j_server.uri, "--user": neo4j_server.user, "--password": neo4j_server.password,
+               "--database": "neo4j"}
+    options.update({k: v.format(port=_free_port()) for k, v in change.items()})
+    args = ["neo4j", "load", str(source), *[x for kv in options.items() for x in kv]]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.output and options["--password"] not in result.output
+
+
+def test_a_missing_source_is_one_line_and_exit_2(tmp_path):
+    result = runner.invoke(app, ["neo4j", "load", str(tmp_path / "nope.parquet"), "--password", "x",
+                                 "--uri", f"bolt://127.0.0.1:{_free_port()}"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.neo4j
+def test_load_in_a_subprocess_reads_credentials_from_the_environment(neo4j_server, clean, source):  # noqa: F811
+    env = {**os.environ, "NEO4J_URI": neo4j_server.uri, "NEO4J_USERNAME": neo4j_server.user,
+           "NEO4J_PASSWORD": neo4j_server.password, "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-c", RUN_CLI, "neo4j", "load", str(source)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("loaded 3 videos: ")
+    assert neo4j_server.password not in result.stdout + result.stderr
+    wrong = {**env, "NEO4J_URI": f"bolt://127.0.0.1:{_free_port()}"}
+    result = subprocess.run([sys.executable, "-c", RUN_CLI, "neo4j", "load", str(source)], cwd=ROOT, env=wrong,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot reach the Neo4j server: ") and "Traceback" not in result.stderr
+
+
+@pytest.mark.neo4j
+@pytest.mark.slow
+def test_serve_prints_the_uri_once_ready_and_stops_on_interrupt(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "NEO4J_PASSWORD": "serve-test-pw"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", RUN_CLI, "neo4j", "serve", "--port", str(port), "--data-dir", str(tmp_path / "home"),
+         "--page-cache", "64m", "--heap", "512m"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        assert line == f"bolt://127.0.0.1:{port}\n"
+        with neo4j.GraphDatabase.driver(line.strip(), auth=("neo4j", "serve-test-pw")) as driver:
+            assert driver.execute_query("RETURN 1 AS one", database_="neo4j").records[0]["one"] == 1
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=120) == 0
+        assert process.stdout.read() == ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_serve_reports_a_bad_size_as_one_line():
+    result = runner.invoke(app, ["neo4j", "serve", "--heap", "lots"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: heap must be a size") and "Traceback" not in result.output
