@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -9,26 +10,19 @@ from pathlib import Path
 
 import neo4j
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from graphkit.cli.neo4j import neo4j_app
+from graphkit.cli import app
 from graphkit.loaders.neo4j.rows import entity_counts
 from graphkit.loaders.synth import write_parquet
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.tree import TreeBatch
 from tests.paths import ROOT
 
-app = typer.Typer()
-app.add_typer(neo4j_app, name="neo4j")
 runner = CliRunner()
 
-# How the lead mounts the sub-app, for the subprocess tests.
-RUN_CLI = (
-    "import sys, typer; from graphkit.cli.neo4j import neo4j_app; "
-    "app = typer.Typer(); app.add_typer(neo4j_app, name='neo4j'); "
-    "sys.argv = ['graphkit', *sys.argv[1:]]; app()"
-)
+# The command line as the console script runs it, for the subprocess tests.
+RUN_CLI = "import sys; from graphkit.cli import main; sys.argv = ['graphkit', *sys.argv[1:]]; main()"
 
 
 def _free_port() -> int:
@@ -138,3 +132,37 @@ def test_serve_reports_a_bad_size_as_one_line():
     result = runner.invoke(app, ["neo4j", "serve", "--heap", "lots"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: heap must be a size") and "Traceback" not in result.output
+
+
+@pytest.mark.neo4j
+def test_query_runs_a_cookbook_query_by_name_with_typed_parameters(neo4j_server, clean, source):  # noqa: F811
+    credentials = ["--uri", neo4j_server.uri, "--user", neo4j_server.user, "--password", neo4j_server.password]
+    assert runner.invoke(app, ["neo4j", "load", str(source), *credentials]).exit_code == 0
+    trees = TreeBatch.concat(list(iter_tree_batches(source, node_fields=None)))
+    uid = trees.video_uid[0].as_py()
+    result = runner.invoke(app, ["neo4j", "query", "step_sequence", "--param", f"video_uid={uid}",
+                                 "--param", "level=2", "--json", *credentials])
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert answer["query"] == "step_sequence" and answer["parameters"] == {"video_uid": uid, "level": 2}
+    first = int(trees.node_offsets[0])
+    in_video = slice(first, int(trees.node_offsets[1]))
+    expected = int((trees.level[in_video] == 2).sum())
+    assert len(answer["rows"]) == expected > 0
+    histogram = runner.invoke(app, ["neo4j", "query", "level_histogram", "--json", *credentials])
+    assert histogram.exit_code == 0, histogram.output
+    assert sum(row["segments"] for row in json.loads(histogram.stdout)["rows"]) == trees.num_nodes
+
+
+def test_query_lists_the_cookbook_and_refuses_bad_parameters_in_one_line():
+    listing = runner.invoke(app, ["neo4j", "query"])
+    assert listing.exit_code == 0 and "step_sequence: " in listing.stdout and "--param level=" in listing.stdout
+    for args, message in [
+        (["step_sequence", "--param", "level=two", "--param", "video_uid=x"], "level='two' is not an integer"),
+        (["step_sequence", "--param", "level=2"], "step_sequence needs --param video_uid="),
+        (["step_sequence", "--param", "colour=red"], "step_sequence has no parameter 'colour'"),
+        (["no_such_query"], "unknown cookbook query 'no_such_query'"),
+    ]:
+        result = runner.invoke(app, ["neo4j", "query", *args, "--password", "x"])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.count("\n") == 1 and message in result.stderr
