@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import ast
-import tomllib
 from functools import cache
 from pathlib import Path
 
 import networkx as nx
 import pytest
+import tomllib
 
 from tests.paths import ROOT
 
