@@ -170,19 +170,11 @@ def split_indices(
 ) -> dict[str, np.ndarray]:
     """Positions in each split, like OGB's ``get_idx_split()``.
 
-    Args:
-        video_uids (pyarrow.Array or Sequence[str]): As in :func:`split_of`.
-        fractions (Sequence[float], optional): As in :func:`split_of`.
-            (default: :obj:`(0.8, 0.1, 0.1)`)
-        seed (int, optional): As in :func:`split_of`. (default: :obj:`0`)
+    Takes the arguments of :func:`split_of` and raises as it does.
 
     Returns:
         dict[str, numpy.ndarray]: ``{"train", "valid", "test"}`` to sorted
         ``int64`` positions into :obj:`video_uids`.
-
-    Raises:
-        ValueError: As :func:`split_of`.
-        TypeError: As :func:`split_of`.
 
     Examples:
         >>> split_indices(["a", "b", "a"], fractions=(0.0, 0.0, 1.0))["test"]

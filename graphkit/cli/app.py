@@ -29,6 +29,7 @@ from rich.console import Console
 from graphkit.errors import GraphkitError
 
 __all__ = [
+    "TYPER_SETTINGS",
     "BatchSize",
     "NonStrict",
     "SkipInvalid",
@@ -42,12 +43,14 @@ __all__ = [
     "validation_config",
 ]
 
+#: How every Typer app of graphkit behaves: help when called bare, no shell-completion
+#: options, and no rich tracebacks (errors are one line, see :func:`main`).
+TYPER_SETTINGS = {"no_args_is_help": True, "add_completion": False, "pretty_exceptions_enable": False}
+
 app = typer.Typer(
     name="graphkit",
     help="Typed graphs from the Action100M Tree-of-Captions: stats, PyG datasets, GNN baselines, Neo4j.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    **TYPER_SETTINGS,
 )
 console = Console(stderr=True, soft_wrap=True)
 """Where every message goes (stderr), so stdout carries only results."""

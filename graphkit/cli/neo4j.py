@@ -27,18 +27,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from graphkit.cli.app import SkipInvalid, Sources, app, console, report_skips, run, validation_config
+from graphkit.cli.app import TYPER_SETTINGS, SkipInvalid, Sources, app, console, report_skips, run, validation_config
 
 __all__ = ["neo4j_app"]
 
 neo4j_app = typer.Typer(
-    name="neo4j",
-    help="Run a local Neo4j 5 server and load video trees into Neo4j.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+    name="neo4j", help="Run a local Neo4j 5 server, load video trees into Neo4j, query them.", **TYPER_SETTINGS
 )
 app.add_typer(neo4j_app, name="neo4j")
+
+Uri = Annotated[Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")]
+User = Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")]
+Password = Annotated[Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)]
 
 
 @neo4j_app.command()
@@ -72,13 +72,9 @@ def serve(
 @neo4j_app.command()
 def load(
     sources: Sources,
-    uri: Annotated[
-        Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")
-    ] = None,
-    user: Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")] = None,
-    password: Annotated[
-        Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)
-    ] = None,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
     database: Annotated[str, typer.Option(help="Database to load into.")] = "neo4j",
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=1)] = 10_000,
     workers: Annotated[int, typer.Option(help="Concurrent writer sessions (disjoint videos).", min=1)] = 2,
@@ -155,13 +151,9 @@ def query(
     name: Annotated[Optional[str], typer.Argument(help="A cookbook query (omit to list them).")] = None,
     param: Annotated[Optional[list[str]], typer.Option(
         "--param", "-p", help="KEY=VALUE, converted by the query's declared type (repeatable).")] = None,
-    uri: Annotated[
-        Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")
-    ] = None,
-    user: Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")] = None,
-    password: Annotated[
-        Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)
-    ] = None,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
     database: Annotated[str, typer.Option(help="Database to query.")] = "neo4j",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {query, parameters, rows}.")] = False,
 ) -> None:

@@ -14,12 +14,8 @@ import pytest
 from graphkit.loaders.synth import write_parquet
 from graphkit.schema import SOURCE_SCHEMA
 from tests import factories as f
+from tests.graphkit.cli.runner import graphkit
 from tests.paths import ROOT
-
-
-def graphkit(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphkit.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,8 @@ import pytest
 
 from graphkit.loaders.synth import write_parquet
 from graphkit.synth import SynthConfig
+from tests.graphkit.cli.runner import graphkit
 from tests.paths import ROOT
-
-
-def graphkit_models(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graphkit.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +24,14 @@ def synthetic(tmp_path_factory) -> Path:
 
 def test_train_then_evaluate_round_trip(synthetic, tmp_path):
     out = tmp_path / "run"
-    trained = graphkit_models("train", str(synthetic), "--out", str(out), "--model", "hier",
+    trained = graphkit("train", str(synthetic), "--out", str(out), "--model", "hier",
                               "--epochs", "2", "--hidden", "16", "--feature-dim", "32", "--device", "cpu",
                               "--json")
     assert trained.returncode == 0, trained.stderr
     result = json.loads(trained.stdout)
     assert result["model"] == "hier" and result["epochs_run"] == 2 and (out / "model.pt").is_file()
 
-    scored = graphkit_models("evaluate", str(out), "--json", "--device", "cpu")
+    scored = graphkit("evaluate", str(out), "--json", "--device", "cpu")
     assert scored.returncode == 0, scored.stderr
     metrics = json.loads(scored.stdout)
     assert set(metrics) == {"model", "label", "top1", "top5", "macro_f1", "per_level", "num_nodes"}
@@ -43,7 +39,7 @@ def test_train_then_evaluate_round_trip(synthetic, tmp_path):
     assert metrics["num_nodes"] == result["test"]["num_nodes"] > 0
     assert metrics["macro_f1"] == pytest.approx(result["test"]["macro_f1"])
 
-    text = graphkit_models("evaluate", str(out), str(synthetic), "--split", "all", "--device", "cpu")
+    text = graphkit("evaluate", str(out), str(synthetic), "--split", "all", "--device", "cpu")
     assert text.returncode == 0, text.stderr
     assert text.stdout.startswith("hier (verb), all split: top-1 ")
     assert "level  0:" in text.stdout
@@ -57,7 +53,7 @@ def test_train_then_evaluate_round_trip(synthetic, tmp_path):
 ])
 def test_errors_are_one_line_and_exit_2(args, match, tmp_path):
     args = [str(tmp_path / a) if a.startswith(("no/", "nowhere")) else a for a in args]
-    result = graphkit_models(*args)
+    result = graphkit(*args)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and match in lines[0]

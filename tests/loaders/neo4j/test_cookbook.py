@@ -157,6 +157,12 @@ def _run(driver: neo4j.Driver, name: str, **params) -> list[dict]:
     return [record.data() for record in records]
 
 
+def _levels(ref: Reference, uid: str | None) -> list[tuple[int, list[dict]]]:
+    """(level, its segment rows) in level order, for one video or (``None``) all."""
+    rows = [r for r in ref.rows if uid is None or r["video_uid"] == uid]
+    return [(level, [r for r in rows if r["level"] == level]) for level in sorted({r["level"] for r in rows})]
+
+
 def _videos(ref: Reference) -> list[str]:
     """A synthetic video and, when present, a real one."""
     uids = ref.trees.video_uid.to_pylist()
@@ -259,10 +265,8 @@ def test_same_verb_as_parent(loaded):
 def test_annotation_coverage_by_level(loaded, one_video):
     driver, ref = loaded
     uid = _videos(ref)[-1] if one_video else None
-    rows = [r for r in ref.rows if uid is None or r["video_uid"] == uid]
     expected = []
-    for level in sorted({r["level"] for r in rows}):
-        at = [r for r in rows if r["level"] == level]
+    for level, at in _levels(ref, uid):
         counts = {name: sum(r[name] is not None for r in at) for name in
                   ("action_brief", "summary_brief", "plm_caption", "llama3_caption")}
         expected.append({"level": level, "segments": len(at), **counts,
@@ -329,10 +333,8 @@ def test_deepest_videos(loaded):
 def test_level_histogram(loaded, one_video):
     driver, ref = loaded
     uid = _videos(ref)[-1] if one_video else None
-    rows = [r for r in ref.rows if uid is None or r["video_uid"] == uid]
     expected = []
-    for level in sorted({r["level"] for r in rows}):
-        at = [r for r in rows if r["level"] == level]
+    for level, at in _levels(ref, uid):
         expected.append({"level": level, "segments": len(at), "leaves": sum(r["is_leaf"] for r in at),
                          "mean_duration": pytest.approx(sum(r["duration"] for r in at) / len(at))})
     assert _run(driver, "level_histogram", video_uid=uid) == expected
