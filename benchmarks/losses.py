@@ -5,7 +5,7 @@ For each loss and batch size the same batch is scored two ways:
 * ``vectorized`` — :mod:`graphkit.losses` (batched torch, ``O(N^2)`` work in a
   few tensor passes): the best of ``--repeat`` forward calls after a warm-up,
   plus forward + backward for reference;
-* ``naive`` — ``benchmarks/_naive_losses.py``, the references the tests check
+* ``naive`` — :mod:`graphkit.losses.reference`, the references the tests check
   against: Python loops over anchors and pairs, torch for the arithmetic.
   One forward call.
 
@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks import _naive_losses as naive  # noqa: E402
 from graphkit import losses  # noqa: E402
+from graphkit.losses import reference as naive  # noqa: E402
 from graphkit.synth import generate_batch  # noqa: E402
 from graphkit.tree import TreeBatch  # noqa: E402
 

@@ -1,11 +1,22 @@
-"""Naive references for :mod:`graphkit.losses`: plain Python loops over nodes and pairs.
+"""Plain-Python loop references of the losses and tree utilities of :mod:`graphkit.losses`.
 
-This is what one writes straight from the papers' formulas, one anchor and one
-pair at a time, with torch only for the arithmetic (so autograd gives the
-reference gradients). The tests compare :mod:`graphkit.losses` against these
-functions (``tests/graphkit/test_losses.py``) and ``benchmarks/losses.py``
-times them. Each returns ``(loss, num_excluded)`` (per level for the level
-loss) and takes the same arguments as its vectorized counterpart.
+Plain-Python loop references: the oracle of the tests and the obvious code of
+``benchmarks/losses.py``; slow on purpose. Each *reference* is what one writes
+straight from a paper's formula, one anchor and one pair at a time, with torch
+only for the arithmetic (so autograd gives the reference gradients): the same
+loss as its vectorized counterpart in :mod:`graphkit.losses`, computed the
+obvious way. The tests compare :mod:`graphkit.losses` against these functions
+(``tests/graphkit/losses/``) and ``benchmarks/losses.py`` times them. Each loss
+reference returns ``(loss, num_excluded)`` (per level for the level loss, with
+the level losses as a third item) and takes the same arguments as its
+vectorized counterpart, less ``normalize`` and ``reduction`` (cosine similarity
+and the mean over anchors).
+
+Examples:
+    >>> naive_paths([-1, 0, 0, 2])
+    [[0], [0, 1], [0, 2], [0, 2, 3]]
+    >>> naive_tree_distance([-1, 0, -1])
+    [[0, 1, inf], [1, 0, inf], [inf, inf, 0]]
 """
 
 from __future__ import annotations
