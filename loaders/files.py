@@ -1,13 +1,12 @@
-"""How the file readers name what they read, in errors and logs.
+"""What the file readers take, and how they name it in errors and logs.
 
-:mod:`graphkit.loaders.json` and :mod:`graphkit.loaders.parquet` take a local path or an open
-binary file (from :func:`open`, :func:`fsspec.open`, :class:`io.BytesIO`).
-Their errors quote the file by the name :func:`describe_file` gives it: the
-path itself, else the file object's ``path`` (fsspec) or ``name`` (built-in
-files), else only its type. A caller that knows a better name passes it as
-``source`` instead.
-
-Nothing here is public API: the names may change without notice.
+:mod:`graphkit.loaders.json` and :mod:`graphkit.loaders.parquet` take a
+:data:`FileLike`: a local path or an open binary file (from :func:`open`,
+:func:`fsspec.open`, :class:`io.BytesIO`). Their errors quote the file by the
+name :func:`describe_file` gives it: the path itself, else the file object's
+``path`` (fsspec) or ``name`` (built-in files), else only its type. A caller
+that knows a better name passes it as ``source`` instead (see
+:class:`graphkit.loaders.config.Reader`).
 
 Examples:
     >>> import io
@@ -18,8 +17,13 @@ Examples:
 from __future__ import annotations
 
 import os
+from typing import BinaryIO, Union
 
-__all__ = ["describe_file"]
+__all__ = ["FileLike", "describe_file"]
+
+#: What a file reader reads: a local path (:obj:`str` or :class:`os.PathLike`)
+#: or an open binary file object.
+FileLike = Union[str, "os.PathLike[str]", BinaryIO]
 
 
 def describe_file(file: object) -> str:

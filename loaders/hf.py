@@ -14,7 +14,7 @@ an all-``null`` column in one batch and a typed one in the next).
 
 Examples:
     >>> import datasets
-    >>> from graphkit.loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.config import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0.0, "end": 2.0}]}
     >>> dataset = datasets.Dataset.from_list([row] * 3)
@@ -28,15 +28,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 
 from graphkit.errors import SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
-
-if TYPE_CHECKING:
-    from graphkit.loaders.sources import ReaderConfig
 
 __all__ = ["is_hf_dataset", "describe_hf_dataset", "iter_hf_batches"]
 
@@ -84,13 +82,12 @@ def iter_hf_batches(dataset: Any, config: ReaderConfig, *, source: str | None = 
     Args:
         dataset (datasets.Dataset or datasets.IterableDataset): Rows in the
             Action100M layout (e.g. ``load_dataset("parquet", ...)``).
-        config (ReaderConfig): Batch size, fields to read.
+        config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
         source (str, optional): How to name the dataset in errors and logs.
             (default: :func:`describe_hf_dataset`)
 
     Yields:
-        pyarrow.RecordBatch: At most ``config.batch_size`` videos each, with
-        exactly the fields of ``config.schema``.
+        pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
 
     Raises:
         TypeError: If ``dataset`` is not a ``Dataset``/``IterableDataset``

@@ -25,7 +25,7 @@ line (JSON Lines) or the row (JSON document).
 
 Examples:
     >>> import io, json
-    >>> from graphkit.loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.config import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0, "end": 2.5}]}
     >>> lines = io.BytesIO(b"\\n".join(json.dumps(row).encode() for _ in range(3)))
@@ -48,18 +48,16 @@ import logging
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
-from graphkit.loaders.files import describe_file
-
-if TYPE_CHECKING:
-    from graphkit.loaders.sources import ReaderConfig
+from graphkit.loaders.files import FileLike, describe_file
 
 __all__ = ["iter_json_batches", "iter_jsonl_batches", "json_schema"]
 
@@ -71,24 +69,17 @@ _REQUIRED_KEYS = ("video_uid", "nodes")
 _JSON_TYPE_NAMES = {dict: "object", list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
-def iter_json_batches(
-    file: str | os.PathLike | BinaryIO,
-    config: ReaderConfig,
-    *,
-    source: str | None = None,
-) -> Iterator[pa.RecordBatch]:
+def iter_json_batches(file: FileLike, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
     """Record batches of one JSON document, in row form or column form.
 
     Args:
-        file (str or os.PathLike or file object): A local path or an open
-            binary file; gzip is detected from the content.
-        config (ReaderConfig): Batch size, fields to read.
-        source (str, optional): How to name the file in errors and logs.
-            (default: the path, or the file object's ``path``/``name``)
+        file (FileLike): The JSON document (a local path or an open
+            binary file), plain or gzip-compressed.
+        config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
+        source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
-        pyarrow.RecordBatch: At most ``config.batch_size`` videos each, with
-        exactly the fields of ``config.schema``.
+        pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
 
     Raises:
         SourceError: If the file cannot be read or is not valid JSON (naming
@@ -111,24 +102,17 @@ def iter_json_batches(
     yield from _batches(_document_rows(document, config, name), config, name)
 
 
-def iter_jsonl_batches(
-    file: str | os.PathLike | BinaryIO,
-    config: ReaderConfig,
-    *,
-    source: str | None = None,
-) -> Iterator[pa.RecordBatch]:
+def iter_jsonl_batches(file: FileLike, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
     """Record batches of a JSON Lines file (one row object per line), streamed.
 
     Args:
-        file (str or os.PathLike or file object): A local path or an open
-            binary file; gzip is detected from the content.
-        config (ReaderConfig): Batch size, fields to read.
-        source (str, optional): How to name the file in errors and logs.
-            (default: the path, or the file object's ``path``/``name``)
+        file (FileLike): The JSON Lines file (a local path or an open
+            binary file), plain or gzip-compressed.
+        config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
+        source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
-        pyarrow.RecordBatch: At most ``config.batch_size`` videos each, with
-        exactly the fields of ``config.schema``.
+        pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
 
     Raises:
         SourceError: If the file cannot be read or a line is not valid JSON

@@ -18,7 +18,7 @@ at a time, so memory stays bounded by a batch and a row group.
 Examples:
     >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
     >>> from graphkit.schema import SOURCE_SCHEMA
-    >>> from graphkit.loaders.sources import ReaderConfig
+    >>> from graphkit.loaders.config import ReaderConfig
     >>> row = {"video_uid": "v1", "nodes": [{"node_id": "a", "parent_id": None, "level": 0,
     ...                                      "start": 0.0, "end": 2.0}]}
     >>> path = tempfile.mkdtemp() + "/one.parquet"
@@ -32,43 +32,32 @@ Examples:
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graphkit.errors import SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
-from graphkit.loaders.files import describe_file
-
-if TYPE_CHECKING:
-    from graphkit.loaders.sources import ReaderConfig
+from graphkit.loaders.files import FileLike, describe_file
 
 __all__ = ["iter_parquet_batches", "physical_column_paths"]
 
 logger = logging.getLogger(__name__)
 
 
-def iter_parquet_batches(
-    file: str | os.PathLike | BinaryIO,
-    config: ReaderConfig,
-    *,
-    source: str | None = None,
-) -> Iterator[pa.RecordBatch]:
+def iter_parquet_batches(file: FileLike, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
     """Record batches of one parquet file, in the canonical (projected) schema.
 
     Args:
-        file (str or os.PathLike or file object): A local path, or an open
-            binary file (e.g. from :func:`fsspec.open`).
-        config (ReaderConfig): Batch size, fields to read.
-        source (str, optional): How to name the file in errors and logs.
-            (default: the path, or the file object's ``path``/``name``)
+        file (FileLike): A local path, or an open binary file (e.g. from
+            :func:`fsspec.open`).
+        config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
+        source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
-        pyarrow.RecordBatch: At most ``config.batch_size`` videos each, with
-        exactly the fields of ``config.schema``.
+        pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
 
     Raises:
         SourceError: If the file is not a readable parquet file.

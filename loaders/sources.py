@@ -19,15 +19,19 @@ A *source* is where rows come from:
 
 :func:`iter_record_batches` reads them one record batch at a time, each in
 the canonical schema of :data:`graphkit.schema.SOURCE_SCHEMA` projected to
-the fields a :class:`ReaderConfig` asks for (:mod:`graphkit.loaders.conform` says
-exactly which stored types are accepted and how they are cast), so memory is
-bounded by one batch whatever the size of the data. A file that cannot be
-read raises :class:`~graphkit.errors.SourceError` (or its subclass
+the fields a :class:`~graphkit.loaders.config.ReaderConfig` asks for
+(:mod:`graphkit.loaders.conform` says exactly which stored types are accepted
+and how they are cast), so memory is bounded by one batch whatever the size
+of the data. A file that cannot be read raises
+:class:`~graphkit.errors.SourceError` (or its subclass
 :class:`~graphkit.errors.SchemaError`) naming it; with
 ``on_bad_files="warn"`` or ``"skip"`` it is skipped instead, logged, and
 listed with the reason in :attr:`RecordBatchStream.skipped`. Checking each
 video's tree is the validator's job (:mod:`graphkit.validation`), not the
-reader's.
+reader's. Each source is read by the :class:`~graphkit.loaders.config.Reader`
+of its kind (:mod:`graphkit.loaders.parquet`, :mod:`graphkit.loaders.json`,
+:mod:`graphkit.loaders.hf`); :class:`~graphkit.loaders.config.ReaderConfig`
+is importable from here too.
 
 Examples:
     >>> import json, tempfile
@@ -48,31 +52,31 @@ Examples:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Union
 
 import fsspec
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
 from graphkit.errors import SourceError
-from graphkit.loaders.conform import Conformer, target_schema
+from graphkit.loaders.config import Reader, ReaderConfig
+from graphkit.loaders.conform import Conformer
+from graphkit.loaders.files import FileLike
 from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
 from graphkit.loaders.parquet import iter_parquet_batches
-from graphkit.schema import NODE_TYPE, leaf_paths
 
 if TYPE_CHECKING:
     import datasets
 
 __all__ = [
     "Source",
-    "ReaderConfig",
+    "ReaderConfig",  # defined in graphkit.loaders.config; importable from here, where it is used
     "RecordBatchStream",
     "iter_record_batches",
     "read_table",
@@ -86,86 +90,16 @@ logger = logging.getLogger(__name__)
 #: or a ``datasets.Dataset``/``datasets.IterableDataset``.
 Source = Union[str, "os.PathLike[str]", pa.Table, pa.RecordBatch, "datasets.Dataset", "datasets.IterableDataset"]
 
-OnBadFiles = Literal["error", "warn", "skip"]
-_ON_BAD_FILES = ("error", "warn", "skip")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _PARQUET_MAGIC = b"PAR1"
+_FILE_READERS: dict[str, Reader[FileLike]] = {
+    "parquet": iter_parquet_batches,
+    "json": iter_json_batches,
+    "jsonl": iter_jsonl_batches,
+}
 _GLOB_CHARS = "*?["
 # Failures of the file system or the decoders; anything else is a bug and propagates.
 _READ_ERRORS = (OSError, EOFError, zlib.error, UnicodeDecodeError, pa.ArrowException)
-
-
-@dataclasses.dataclass(frozen=True)
-class ReaderConfig:
-    r"""Every option of the readers, in one place.
-
-    Args:
-        batch_size (int, optional): The most videos in one record batch;
-            the last batch of each source may hold fewer (as may the batches
-            of a Hugging Face dataset whose table is chunked).
-            (default: :obj:`1024`)
-        node_fields (tuple[str, ...], optional): Node fields to decode;
-            :obj:`None` decodes all of them. Structure-only work passes
-            :data:`~graphkit.schema.STRUCTURE_FIELDS`, so a parquet reader
-            decodes only ``video_uid`` and those five leaf columns.
-            (default: :obj:`None`)
-        metadata (bool, optional): Also read the ``metadata`` column.
-            (default: :obj:`True`)
-        on_bad_files (str, optional): What to do with a source that cannot be
-            read (missing, not parquet/JSON, wrong schema): ``"error"``
-            raises, ``"warn"`` skips it with a warning, ``"skip"`` skips it
-            with an info log; skipped sources are listed in
-            :attr:`RecordBatchStream.skipped`. (default: :obj:`"error"`)
-        storage_options (Mapping[str, Any], optional): Passed to
-            :func:`fsspec.core.url_to_fs` for URLs (e.g. ``{"token": ...}``
-            for ``hf://``). (default: :obj:`None`)
-
-    Raises:
-        ValueError: If an option has an invalid value.
-        TypeError: If an option has the wrong type.
-
-    Examples:
-        >>> from graphkit.schema import STRUCTURE_FIELDS
-        >>> config = ReaderConfig(node_fields=STRUCTURE_FIELDS, metadata=False)
-        >>> config.columns[:3]
-        ['video_uid', 'nodes.list.element.node_id', 'nodes.list.element.parent_id']
-        >>> config.schema.names
-        ['video_uid', 'nodes']
-        >>> ReaderConfig(on_bad_files="ignore")
-        Traceback (most recent call last):
-        ...
-        ValueError: on_bad_files='ignore' is not one of ('error', 'warn', 'skip')
-    """
-
-    batch_size: int = 1024
-    node_fields: tuple[str, ...] | None = None
-    metadata: bool = True
-    on_bad_files: OnBadFiles = "error"
-    storage_options: Mapping[str, Any] | None = dataclasses.field(default=None, hash=False)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.batch_size, bool) or not isinstance(self.batch_size, int):
-            raise TypeError(f"batch_size must be an int, got {self.batch_size!r}")
-        if self.batch_size <= 0:
-            raise ValueError(f"batch_size must be positive, got {self.batch_size!r}")
-        if self.node_fields is not None:
-            if isinstance(self.node_fields, str):
-                raise TypeError(f"node_fields must be a sequence of names, got the string {self.node_fields!r}")
-            object.__setattr__(self, "node_fields", tuple(dict.fromkeys(self.node_fields)))
-        target_schema(self.node_fields, metadata=self.metadata)  # raises on unknown or no fields
-        if self.on_bad_files not in _ON_BAD_FILES:
-            raise ValueError(f"on_bad_files={self.on_bad_files!r} is not one of {_ON_BAD_FILES}")
-
-    @functools.cached_property
-    def schema(self) -> pa.Schema:
-        """The schema of every batch read with this configuration."""
-        return target_schema(self.node_fields, metadata=self.metadata)
-
-    @property
-    def columns(self) -> list[str]:
-        """The parquet leaf paths read from a file in the published layout."""
-        fields = None if self.node_fields is None else tuple(f for f in NODE_TYPE.names if f in self.node_fields)
-        return leaf_paths(fields, metadata=self.metadata)
 
 
 class RecordBatchStream(Iterator[pa.RecordBatch]):
@@ -226,7 +160,7 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
         for item in self._sources:
             if isinstance(item, (pa.Table, pa.RecordBatch)):
                 name = f"<pyarrow.{type(item).__name__} with {item.num_rows} rows>"
-                yield from self._guarded(name, functools.partial(_iter_arrow, item, self.config, name))
+                yield from self._guarded(name, functools.partial(_iter_arrow, item, self.config, source=name))
             elif is_hf_dataset(item):
                 name = describe_hf_dataset(item)
                 yield from self._guarded(name, functools.partial(iter_hf_batches, item, self.config, source=name))
@@ -476,12 +410,16 @@ def _read_file(fs: fsspec.AbstractFileSystem, path: str, name: str, config: Read
     if kind == "parquet" and isinstance(fs, LocalFileSystem):
         yield from iter_parquet_batches(path, config, source=name)  # pyarrow's own I/O, no Python file object
         return
-    reader = {"parquet": iter_parquet_batches, "json": iter_json_batches, "jsonl": iter_jsonl_batches}[kind]
+    reader = _FILE_READERS[kind]
     with fs.open(path, "rb") as file:
         yield from reader(file, config, source=name)
 
 
-def _iter_arrow(data: pa.Table | pa.RecordBatch, config: ReaderConfig, name: str) -> Iterator[pa.RecordBatch]:
+def _iter_arrow(
+    data: pa.Table | pa.RecordBatch, config: ReaderConfig, *, source: str | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The reader (:class:`~graphkit.loaders.config.Reader`) of an in-memory Arrow table or batch."""
+    name = source or f"<pyarrow.{type(data).__name__} with {data.num_rows} rows>"
     conform = Conformer(data.schema, config.schema, source=name)
     table = pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
     for batch in table.to_batches(max_chunksize=config.batch_size):

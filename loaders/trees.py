@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from graphkit.loaders.sources import ReaderConfig, iter_record_batches
+from graphkit.loaders.config import ReaderConfig
+from graphkit.loaders.sources import iter_record_batches
 from graphkit.schema import STRUCTURE_FIELDS
 from graphkit.tree import TreeBatch
 from graphkit.validation import ValidationConfig, ValidationReport, Violation

@@ -6,8 +6,9 @@ import pyarrow as pa
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
-from graphkit.loaders.sources import ReaderConfig, iter_record_batches
+from graphkit.loaders.sources import iter_record_batches
 from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
 from tests import factories as f
 

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches, json_schema
-from graphkit.loaders.sources import ReaderConfig
 from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
 from tests import factories as f
 

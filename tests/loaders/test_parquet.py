@@ -7,9 +7,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
 from graphkit.loaders.parquet import iter_parquet_batches, physical_column_paths
-from graphkit.loaders.sources import ReaderConfig
 from graphkit.schema import NODE_TYPE, SOURCE_SCHEMA, STRUCTURE_FIELDS
 from tests import factories as f
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from graphkit.errors import SchemaError, SourceError
+from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.sources import (
-    ReaderConfig,
     RecordBatchStream,
     file_format,
     iter_record_batches,
@@ -194,35 +194,6 @@ def test_arrow_sources_are_batched_and_conformed():
 def test_bad_arguments_fail_at_once(source, error, match):
     with pytest.raises(error, match=match):
         iter_record_batches(source)
-
-
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        ({"batch_size": 0}, ValueError, "batch_size must be positive, got 0"),
-        ({"batch_size": 2.5}, TypeError, "batch_size must be an int, got 2.5"),
-        ({"batch_size": True}, TypeError, "batch_size must be an int, got True"),
-        ({"node_fields": ("node_id", "size")}, ValueError, r"unknown node fields \['size'\]"),
-        ({"node_fields": "level"}, TypeError, "got the string 'level'"),
-        ({"on_bad_files": "ignore"}, ValueError, r"on_bad_files='ignore' is not one of \('error', 'warn', 'skip'\)"),
-    ],
-)
-def test_reader_config_validates(kwargs, error, match):
-    with pytest.raises(error, match=match):
-        ReaderConfig(**kwargs)
-
-
-def test_reader_config_columns_and_schema():
-    config = ReaderConfig(node_fields=["end", "node_id", "end"], metadata=False)
-    assert config.node_fields == ("end", "node_id")
-    assert config.columns == ["video_uid", "nodes.list.element.node_id", "nodes.list.element.end"]
-    assert config.schema.field("nodes").type.value_type.names == ["node_id", "end"]
-    assert ReaderConfig().schema == SOURCE_SCHEMA
-    assert ReaderConfig(storage_options={"token": "x"}) == ReaderConfig(storage_options={"token": "x"})
-    assert repr(STRUCTURE) == (
-        "ReaderConfig(batch_size=1024, node_fields=('node_id', 'parent_id', 'level', 'start', 'end'), "
-        "metadata=False, on_bad_files='error', storage_options=None)"
-    )
 
 
 def test_stream_is_lazy_and_closable(tree):
