@@ -88,8 +88,9 @@ def test_module_is_short_documented_and_declares_its_api(name):
     if path.name == "__main__.py":
         return
     assert ast.get_docstring(tree), f"{path.relative_to(ROOT)} has no module docstring"
-    declared = [node for node in tree.body if isinstance(node, ast.Assign)
-                and any(isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets)]
+    targets = [target for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+               for target in (node.targets if isinstance(node, ast.Assign) else [node.target])]
+    declared = [target for target in targets if isinstance(target, ast.Name) and target.id == "__all__"]
     assert declared, f"{path.relative_to(ROOT)} has no __all__"
 
 
