@@ -1,24 +1,19 @@
+"""Tests of graphkit.synth.generate: the generated batches, their content and statistics."""
+
 from __future__ import annotations
 
 import collections
-import pathlib
 import re
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import pytest
 
-from graphkit import synth
 from graphkit.labels import extract_labels
-from graphkit.loaders.synth import write_parquet
-from graphkit.schema import SOURCE_SCHEMA
-from graphkit.synth import TASKS, VERB_FORMS, SynthConfig, TaskStep, generate_batch
+from graphkit.synth import VERB_FORMS, SynthConfig, generate_batch
 from graphkit.tree import TreeBatch
-from tests.paths import SAMPLE
 
-REAL_SAMPLE = SAMPLE
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 VIDEO_UID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 
@@ -50,15 +45,6 @@ def _leaf_mask(nodes: pa.StructArray) -> np.ndarray:
     return np.array([node_id not in parents for node_id in nodes.field("node_id").to_pylist()])
 
 
-def test_schema_is_exactly_the_published_one(batch: pa.RecordBatch, tmp_path: pathlib.Path):
-    assert batch.schema.equals(SOURCE_SCHEMA, check_metadata=True)
-    path = write_parquet(tmp_path / "synth.parquet", 3)
-    written = pq.read_schema(path)
-    assert written.equals(SOURCE_SCHEMA)
-    if REAL_SAMPLE.exists():  # the published file reads back with the very same schema
-        assert written.equals(pq.read_schema(REAL_SAMPLE))
-
-
 def test_same_seed_gives_identical_bytes():
     first, second = generate_batch(12, seed=42), generate_batch(12, seed=42)
     assert _ipc_bytes(first) == _ipc_bytes(second)
@@ -72,48 +58,6 @@ def test_videos_do_not_depend_on_the_batch_they_are_in(first_video: int, count: 
     whole = generate_batch(10, seed=3)
     part = generate_batch(count, seed=3, first_video=first_video)
     assert part.equals(whole.slice(first_video, count))
-
-
-def test_write_parquet_streams_row_groups_with_the_same_content(tmp_path: pathlib.Path):
-    small = write_parquet(tmp_path / "small.parquet", 23, seed=5, videos_per_row_group=10)
-    large = write_parquet(tmp_path / "large.parquet", 23, seed=5, videos_per_row_group=100)
-    assert isinstance(small, pathlib.Path)
-    assert pq.ParquetFile(small).metadata.num_row_groups == 3
-    assert [pq.ParquetFile(small).metadata.row_group(i).num_rows for i in range(3)] == [10, 10, 3]
-    assert pq.ParquetFile(large).metadata.num_row_groups == 1
-    expected = pa.Table.from_batches([generate_batch(23, seed=5)])
-    assert pq.read_table(small).equals(expected)
-    assert pq.read_table(large).equals(expected)
-
-
-def test_structural_invariants_hold_on_every_video():
-    batch = generate_batch(60, seed=9)
-    for row in batch.column("nodes").to_pylist():
-        by_id = {node["node_id"]: node for node in row}
-        assert len(by_id) == len(row)
-        roots = [node for node in row if node["parent_id"] is None]
-        assert len(roots) == 1
-        root = roots[0]
-        assert row[0] is root
-        assert (root["level"], root["start"]) == (0, 0.0)
-        assert root["end"] == max(node["end"] for node in row)
-        position = {node["node_id"]: i for i, node in enumerate(row)}
-        children = collections.defaultdict(list)
-        for node in row:
-            assert node["start"] < node["end"]
-            if node["parent_id"] is not None:
-                assert position[node["parent_id"]] < position[node["node_id"]]
-                children[node["parent_id"]].append(node)
-        levels = [node["level"] for node in row]
-        assert levels == sorted(levels)  # breadth first, as in the real files
-        for parent_id, kids in children.items():
-            parent = by_id[parent_id]
-            assert len(kids) == 2
-            first, second = sorted(kids, key=lambda node: node["start"])
-            assert first["start"] == parent["start"]
-            assert first["end"] == second["start"]
-            assert second["end"] == parent["end"]
-            assert first["level"] == second["level"] == parent["level"] + 1
 
 
 def test_graphkit_validator_accepts_the_trees(batch: pa.RecordBatch):
@@ -137,19 +81,6 @@ def test_annotations_sit_where_the_real_ones_do(nodes: pa.StructArray):
     gpt = nodes.field("gpt").filter(nodes.field("gpt").is_valid())
     for part, field in (("summary", "brief"), ("action", "brief"), ("action", "actor")):
         assert gpt.field(part).field(field).null_count == 0
-
-
-def test_cuts_avoid_segments_on_the_gpt_threshold_ambiguous_in_float32():
-    # Segments of exactly 4.00 s starting just after 0 s: float32 and float64
-    # subtraction of the stored times disagree on a few of them.
-    start = np.arange(1, 400)
-    flagged = synth._ambiguous(start, start + 400, 4.0)
-    start32, end32 = (start / 100).astype(np.float32), ((start + 400) / 100).astype(np.float32)
-    in_float32 = (end32 - start32) >= np.float32(4.0)
-    in_float64 = (end32.astype(np.float64) - start32.astype(np.float64)) >= 4.0
-    np.testing.assert_array_equal(flagged, in_float32 != in_float64)
-    assert 0 < flagged.sum() < len(start)
-    assert not synth._ambiguous(start, start + 401, 4.0).any()
 
 
 def test_statistics_resemble_the_real_sample(batch: pa.RecordBatch, nodes: pa.StructArray):
@@ -229,24 +160,6 @@ def test_captions_are_noisy_but_informative_views_of_the_action(nodes: pa.Struct
     assert 0.4 <= np.mean(guessed) <= 0.8
 
 
-def test_task_grammars_are_well_formed():
-    assert len(TASKS) >= 12
-    assert len({task.name for task in TASKS}) == len(TASKS)
-    for task in TASKS:
-        assert 5 <= len(task.steps) <= 12
-        assert task.titles and task.setting
-    assert TaskStep("insert", "wire", "into the jet").brief == "Insert wire into jet"
-    with pytest.raises(ValueError, match="'juggle' has no entry"):
-        TaskStep("juggle", "balls")
-
-
-def test_empty_outputs_keep_the_schema(tmp_path: pathlib.Path):
-    empty = generate_batch(0)
-    assert empty.num_rows == 0 and empty.schema.equals(SOURCE_SCHEMA)
-    table = pq.read_table(write_parquet(tmp_path / "empty.parquet", 0))
-    assert table.num_rows == 0 and table.schema.equals(SOURCE_SCHEMA)
-
-
 @pytest.mark.parametrize(
     ("config", "check"),
     [
@@ -284,27 +197,3 @@ def test_config_knobs_take_effect(config: SynthConfig, check: str):
 def test_generate_batch_rejects_bad_arguments(kwargs: dict, error: type, match: str):
     with pytest.raises(error, match=match):
         generate_batch(**kwargs)
-
-
-def test_write_parquet_rejects_bad_arguments_before_writing(tmp_path: pathlib.Path):
-    with pytest.raises(ValueError, match="videos_per_row_group=0 must be >= 1"):
-        write_parquet(tmp_path / "a.parquet", 5, videos_per_row_group=0)
-    with pytest.raises(TypeError, match="config must be a SynthConfig"):
-        write_parquet(tmp_path / "b.parquet", 5, config="default")
-    assert not list(tmp_path.iterdir())
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"min_segment": 0}, "min_segment=0 must be > 0"),
-        ({"na_rate": 1.5}, "na_rate=1.5 must lie in \\[0, 1\\]"),
-        ({"max_depth": -1}, "max_depth=-1 must be an int in \\[0, 60\\]"),
-        ({"min_video_duration": 100.0, "max_video_duration": 50.0}, "min_video_duration=100.0"),
-        ({"plm_action_correct_rate": 0.8, "plm_action_neighbour_rate": 0.3}, "must be <= 1"),
-        ({"split_spread": float("nan")}, "split_spread=nan must be >= 0"),
-    ],
-)
-def test_config_rejects_out_of_range_knobs(kwargs: dict, match: str):
-    with pytest.raises(ValueError, match=match):
-        SynthConfig(**kwargs)
