@@ -157,3 +157,40 @@ def test_bad_files_raise_naming_the_file(files, name, error, match):
 def test_custom_source_name_is_used_in_errors(files):
     with open(files["garbage"], "rb") as handle, pytest.raises(SourceError, match="^hf://x/y.parquet: "):
         read(handle, source="hf://x/y.parquet")
+
+
+def test_batches_have_exactly_batch_size_rows_across_row_groups(tmp_path):
+    from graphkit.loaders.synth import write_parquet
+
+    path = write_parquet(tmp_path / "groups.parquet", 23, seed=1, videos_per_row_group=5)
+    batches = list(iter_parquet_batches(path, ReaderConfig(batch_size=7, node_fields=STRUCTURE_FIELDS)))
+    assert [b.num_rows for b in batches] == [7, 7, 7, 2]
+    expected = pq.read_table(path).column("video_uid").to_pylist()
+    assert [uid for b in batches for uid in b.column("video_uid").to_pylist()] == expected
+
+
+def test_arrow_memory_stays_bounded_by_a_row_group_whatever_the_file_size(tmp_path):
+    """Streaming must not grow with the file: the peak is the same for 8 and 64 equal row groups.
+
+    (8 groups of 60 videos already hold every way a 32-video batch can straddle two groups.)
+    """
+    from graphkit.synth import generate_batch
+
+    group = pa.Table.from_batches([generate_batch(60, seed=2)])
+
+    def peak(groups: int) -> int:
+        path = tmp_path / f"g{groups}.parquet"
+        with pq.ParquetWriter(path, group.schema) as writer:
+            for _ in range(groups):
+                writer.write_table(group)
+        config = ReaderConfig(batch_size=32, node_fields=None, metadata=True)
+        base, highest, videos = pa.total_allocated_bytes(), 0, 0
+        for batch in iter_parquet_batches(path, config):
+            videos += batch.num_rows
+            highest = max(highest, pa.total_allocated_bytes() - base)
+            del batch
+        assert videos == 60 * groups
+        return highest
+
+    small, large = peak(8), peak(64)
+    assert large <= 1.25 * small, (small, large)
