@@ -54,7 +54,7 @@ import logging
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import Any
 
 import fsspec
 import pyarrow as pa
@@ -66,9 +66,7 @@ from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batc
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
 from graphkit.loaders.parquet import iter_parquet_batches
 from graphkit.schema import NODE_TYPE, leaf_paths
-
-if TYPE_CHECKING:
-    import datasets
+from graphkit.typing import OnBadFiles, Source
 
 __all__ = [
     "Source",
@@ -82,11 +80,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: One source: a path or URL (file, directory, glob), an Arrow table or batch,
-#: or a ``datasets.Dataset``/``datasets.IterableDataset``.
-Source = Union[str, "os.PathLike[str]", pa.Table, pa.RecordBatch, "datasets.Dataset", "datasets.IterableDataset"]
-
-OnBadFiles = Literal["error", "warn", "skip"]
 _ON_BAD_FILES = ("error", "warn", "skip")
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _PARQUET_MAGIC = b"PAR1"
