@@ -1,4 +1,4 @@
-"""Private argument checks shared by the features, labels and splits modules.
+"""Private argument checks and Arrow helpers shared by graphkit's modules.
 
 :mod:`graphkit.features`, :mod:`graphkit.labels` and :mod:`graphkit.splits`
 accept strings in whatever form the caller holds them (an Arrow array or
@@ -7,6 +7,8 @@ string array; :func:`as_string_array` does that conversion
 and rejects everything else with a :class:`TypeError` that names the argument.
 They also hash with a keyed BLAKE2b whose key is an integer seed;
 :func:`seed_key` checks the seed and turns it into the 8-byte key.
+:func:`check_positive_int` checks a size argument, and :func:`valid_mask`
+reads an Arrow array's validity as a numpy mask.
 
 Nothing here is public API: the names may change without notice.
 
@@ -15,20 +17,20 @@ Examples:
     DataType(string)
     >>> seed_key(1)
     b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00'
+    >>> valid_mask(pa.array([1, None])).tolist()
+    [True, False]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["StringArrayLike", "as_string_array", "seed_key"]
+from graphkit.typing import StringArrayLike
 
-#: Strings as Arrow (chunked) arrays or Python/numpy sequences; null is allowed.
-StringArrayLike = Union[pa.Array, pa.ChunkedArray, Sequence[Union[str, None]], np.ndarray]
+__all__ = ["as_string_array", "seed_key", "check_positive_int", "valid_mask"]
 
 
 def as_string_array(values: StringArrayLike, name: str = "values") -> pa.Array:
@@ -102,3 +104,29 @@ def seed_key(seed: Any) -> bytes:
     if not -(2**63) <= seed < 2**63:
         raise ValueError(f"seed must fit in 64 bits, got {seed!r}")
     return int(seed).to_bytes(8, "little", signed=True)
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """:obj:`value` as an ``int``, if it is a positive (Python or numpy) integer.
+
+    Raises:
+        ValueError: If :obj:`value` is not an integer (or is a ``bool``) or is below 1.
+
+    Examples:
+        >>> check_positive_int(3, "dim")
+        3
+        >>> check_positive_int(0, "dim")
+        Traceback (most recent call last):
+        ...
+        ValueError: dim must be a positive integer, got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def valid_mask(array: pa.Array) -> np.ndarray:
+    """``[len(array)]`` bool, true where :obj:`array` is not null (no copy of a null-free array's data)."""
+    if array.null_count == 0:
+        return np.ones(len(array), dtype=bool)
+    return array.is_valid().to_numpy(zero_copy_only=False)

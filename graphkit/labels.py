@@ -62,8 +62,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit.arrays import StringArrayLike, as_string_array
+from graphkit.arrays import as_string_array
 from graphkit.schema import NOT_APPLICABLE
+from graphkit.typing import StringArrayLike
 
 __all__ = [
     "LABEL_KINDS",

@@ -31,12 +31,12 @@ import hashlib
 import logging
 import math
 from collections.abc import Sequence
-from typing import Union
 
 import numpy as np
 import pyarrow as pa
 
 from graphkit.arrays import as_string_array, seed_key
+from graphkit.typing import UidArrayLike
 
 __all__ = [
     "SPLIT_NAMES",
@@ -59,8 +59,6 @@ TRAIN, VALID, TEST = 0, 1, 2
 DEFAULT_FRACTIONS: tuple[float, float, float] = (0.8, 0.1, 0.1)
 
 _PERSON = b"graphkit.split"
-
-UidArrayLike = Union[pa.Array, pa.ChunkedArray, Sequence[str], np.ndarray]
 
 
 def _check_fractions(fractions: Sequence[float]) -> np.ndarray:

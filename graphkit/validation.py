@@ -28,16 +28,14 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pyarrow as pa
 
 from graphkit.errors import InvariantError
+from graphkit.typing import ErrorPolicy
 
 __all__ = ["RULES", "Violation", "ValidationConfig", "ValidationReport", "ErrorPolicy"]
-
-ErrorPolicy = Literal["raise", "skip"]
 
 #: Every rule, in checking order, with what it requires.
 RULES: dict[str, str] = {

@@ -31,17 +31,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
 from graphkit.loaders.conform import target_schema
 from graphkit.schema import NODE_TYPE, leaf_paths
+from graphkit.typing import OnBadFiles
 
 __all__ = ["ReaderConfig", "Reader", "OnBadFiles", "ON_BAD_FILES"]
-
-#: What to do with a source that cannot be read (see :attr:`ReaderConfig.on_bad_files`).
-OnBadFiles = Literal["error", "warn", "skip"]
 
 #: The values :attr:`ReaderConfig.on_bad_files` accepts.
 ON_BAD_FILES: tuple[str, ...] = ("error", "warn", "skip")

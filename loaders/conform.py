@@ -60,14 +60,11 @@ import pyarrow.compute as pc
 
 from graphkit.errors import SchemaError
 from graphkit.schema import METADATA_TYPE, NODE_TYPE, STRUCTURE_FIELDS
+from graphkit.typing import FieldPath, RowLookup
 
 __all__ = ["target_schema", "required_columns", "Conformer"]
 
 logger = logging.getLogger(__name__)
-
-Path = tuple[str, ...]
-#: Callable returning, for each element of the array being conformed, its row in the batch.
-_Rows = Callable[[], np.ndarray]
 
 
 def target_schema(node_fields: Sequence[str] | None = None, *, metadata: bool = True) -> pa.Schema:
@@ -157,7 +154,7 @@ class Conformer:
         self.target = target
         self._required = {tuple(path.split(".")) for path in required_columns(target)}
         self._missing: list[str] = []
-        self._leaves: list[Path] = []
+        self._leaves: list[FieldPath] = []
         for field in target:
             self._check(_child_type(source_schema, field.name, (field.name,), source), field.type, (field.name,))
         if self._missing:
@@ -169,7 +166,7 @@ class Conformer:
         return tuple(self._missing)
 
     @property
-    def leaves(self) -> tuple[Path, ...]:
+    def leaves(self) -> tuple[FieldPath, ...]:
         """Logical paths (no list levels) of the source's leaf columns the target needs.
 
         A parquet reader reads exactly these columns, e.g. ``("nodes", "level")``.
@@ -209,7 +206,7 @@ class Conformer:
         return pa.RecordBatch.from_arrays(arrays, schema=self.target)
 
     # -- schema checks (once per source) ---------------------------------------
-    def _check(self, src: pa.DataType | None, tgt: pa.DataType, path: Path) -> None:
+    def _check(self, src: pa.DataType | None, tgt: pa.DataType, path: FieldPath) -> None:
         name = ".".join(path)
         if src is None:
             if path in self._required:
@@ -263,7 +260,7 @@ def _leaf_kind(dtype: pa.DataType) -> str:
     raise TypeError(f"no conversion rule for canonical type {dtype}")  # a new type in graphkit.schema
 
 
-def _child_type(parent: pa.Schema | pa.StructType, name: str, path: Path, source: str) -> pa.DataType | None:
+def _child_type(parent: pa.Schema | pa.StructType, name: str, path: FieldPath, source: str) -> pa.DataType | None:
     names = parent.names if isinstance(parent, pa.Schema) else [field.name for field in parent]
     count = names.count(name)
     if count > 1:
@@ -275,12 +272,12 @@ def _child_type(parent: pa.Schema | pa.StructType, name: str, path: Path, source
 
 # -- batch conversion -------------------------------------------------------------
 class _ValueDoesNotFit(Exception):
-    def __init__(self, path: Path, row: int, value: object, dtype: pa.DataType) -> None:
+    def __init__(self, path: FieldPath, row: int, value: object, dtype: pa.DataType) -> None:
         super().__init__(path, row, value, dtype)
         self.path, self.row, self.value, self.dtype = path, row, value, dtype
 
 
-def _identity_rows(num_rows: int) -> _Rows:
+def _identity_rows(num_rows: int) -> RowLookup:
     return lambda: np.arange(num_rows)
 
 
@@ -289,7 +286,7 @@ def _identical(a: pa.DataType, b: pa.DataType) -> bool:
     return a == b and str(a) == str(b)
 
 
-def _conform(array: pa.Array, tgt: pa.DataType, path: Path, rows: _Rows) -> pa.Array:
+def _conform(array: pa.Array, tgt: pa.DataType, path: FieldPath, rows: RowLookup) -> pa.Array:
     src = array.type
     if _identical(src, tgt):
         return array
@@ -311,7 +308,7 @@ def _conform(array: pa.Array, tgt: pa.DataType, path: Path, rows: _Rows) -> pa.A
     return array.cast(tgt)
 
 
-def _conform_struct(array: pa.StructArray, tgt: pa.StructType, path: Path, rows: _Rows) -> pa.Array:
+def _conform_struct(array: pa.StructArray, tgt: pa.StructType, path: FieldPath, rows: RowLookup) -> pa.Array:
     src = array.type
     children = []
     for field in tgt:
@@ -322,7 +319,7 @@ def _conform_struct(array: pa.StructArray, tgt: pa.StructType, path: Path, rows:
     return pa.StructArray.from_arrays(children, fields=list(tgt), mask=mask)
 
 
-def _conform_list(array: pa.Array, tgt: pa.ListType, path: Path, rows: _Rows) -> pa.Array:
+def _conform_list(array: pa.Array, tgt: pa.ListType, path: FieldPath, rows: RowLookup) -> pa.Array:
     # A sliced list shares its parent's whole values array: cut the values to
     # the slice so the work stays proportional to the batch.
     offsets = array.offsets.to_numpy()
@@ -340,7 +337,7 @@ def _conform_list(array: pa.Array, tgt: pa.ListType, path: Path, rows: _Rows) ->
     return pa.ListArray.from_arrays(pa.array(offsets), values, type=tgt, mask=mask)
 
 
-def _conform_integer(array: pa.Array, tgt: pa.DataType, path: Path, rows: _Rows) -> pa.Array:
+def _conform_integer(array: pa.Array, tgt: pa.DataType, path: FieldPath, rows: RowLookup) -> pa.Array:
     try:
         return array.cast(tgt)
     except pa.ArrowInvalid as err:
@@ -353,7 +350,7 @@ def _conform_integer(array: pa.Array, tgt: pa.DataType, path: Path, rows: _Rows)
         raise _ValueDoesNotFit(path, int(rows()[position]), array[position].as_py(), tgt) from err
 
 
-def _conform_floating(array: pa.Array, tgt: pa.DataType, path: Path, rows: _Rows) -> pa.Array:
+def _conform_floating(array: pa.Array, tgt: pa.DataType, path: FieldPath, rows: RowLookup) -> pa.Array:
     out = array.cast(tgt, safe=False)  # rounding a double to float32 is intended
     if array.type.bit_width > tgt.bit_width:
         overflow = pc.and_(pc.is_finite(array), pc.is_inf(out))

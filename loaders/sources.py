@@ -57,7 +57,7 @@ import logging
 import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any
 
 import fsspec
 import pyarrow as pa
@@ -70,9 +70,7 @@ from graphkit.loaders.files import FileLike
 from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
 from graphkit.loaders.parquet import iter_parquet_batches
-
-if TYPE_CHECKING:
-    import datasets
+from graphkit.typing import Source
 
 __all__ = [
     "Source",
@@ -85,10 +83,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: One source: a path or URL (file, directory, glob), an Arrow table or batch,
-#: or a ``datasets.Dataset``/``datasets.IterableDataset``.
-Source = Union[str, "os.PathLike[str]", pa.Table, pa.RecordBatch, "datasets.Dataset", "datasets.IterableDataset"]
 
 _FORMATS = {".parquet": "parquet", ".pq": "parquet", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 _PARQUET_MAGIC = b"PAR1"

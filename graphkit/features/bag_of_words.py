@@ -1,0 +1,159 @@
+"""The signed hashed bag of words: text as a fixed-size vector without a vocabulary.
+
+See :mod:`graphkit.features` for the tokenization and the hash.
+
+Examples:
+    >>> hashed_bag_of_words(["Cut the paper", None], dim=4).shape
+    (2, 4)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graphkit.arrays import as_string_array, check_positive_int, seed_key
+from graphkit.typing import StringArrayLike
+
+__all__ = ["hashed_bag_of_words"]
+
+_NON_LETTERS = r"[^\p{L}\p{M}]+"
+# 1 for the bytes a token is made of: a-z and every byte of a non-ASCII character.
+_LETTER_BYTES = np.zeros(256, dtype=np.int8)
+_LETTER_BYTES[ord("a") : ord("z") + 1] = 1
+_LETTER_BYTES[0x80:] = 1
+# BLAKE2b personalization: the same token and seed hash differently elsewhere.
+_PERSON = b"graphkit.bow"
+
+
+
+def _token_hashes(tokens: list[str], seed: int) -> np.ndarray:
+    """A stable 64-bit hash of each token (one BLAKE2b per token)."""
+    key = seed_key(seed)
+    digests = b"".join(
+        hashlib.blake2b(token.encode("utf-8"), digest_size=8, key=key, person=_PERSON).digest()
+        for token in tokens
+    )
+    return np.frombuffer(digests, dtype="<u8")
+
+
+def _letter_runs(text: pa.Array, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Tokens of a null-free, lowercase text array whose non-letters are all ASCII.
+
+    Works on the raw UTF-8 bytes: a token is a maximal run of bytes that are
+    ``a``-``z`` or part of a non-ASCII character, never crossing a row. Tokens
+    and the gaps between them become one Arrow string array over the same
+    bytes, so a single ``dictionary_encode`` finds the unique tokens.
+
+    Returns:
+        (unique strings, code of each token into them, row of each token).
+    """
+    nothing = ([], np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if len(text) == 0:
+        return nothing
+    text = text.cast(pa.large_string())
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)
+    offsets = offsets[text.offset : text.offset + len(text) + 1]
+    if offsets[-1] == offsets[0]:
+        return nothing
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets = offsets - offsets[0]
+    letter = _LETTER_BYTES[data]
+    edge = np.diff(letter, prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    # A run that continues across a row boundary is two tokens: split it there.
+    inner = offsets[1:-1]
+    inner = inner[(inner > 0) & (inner < len(data))]
+    glued = inner[(letter[inner - 1] == 1) & (letter[inner] == 1)]
+    if glued.size:
+        starts = np.sort(np.concatenate((starts, glued)))
+        ends = np.sort(np.concatenate((ends, glued)))
+    if starts.size == 0:
+        return nothing
+    token_rows = rows[np.searchsorted(offsets, starts, side="right") - 1]
+    bounds = np.empty(2 * starts.size, dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts, ends
+    pieces = pa.LargeStringArray.from_buffers(
+        bounds.size - 1, pa.py_buffer(bounds), pa.py_buffer(data)
+    ).dictionary_encode()
+    return pieces.dictionary.to_pylist(), pieces.indices.to_numpy()[0::2], token_rows
+
+
+def _tokenize(field: pa.Array) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+    """Lowercase letter-run tokens of each row; see :func:`_letter_runs`."""
+    rows = np.arange(len(field), dtype=np.int64)
+    valid = pc.is_valid(field).to_numpy(zero_copy_only=False)
+    ascii_ = pc.fill_null(pc.string_is_ascii(field), False).to_numpy(zero_copy_only=False)
+    # ASCII rows need no NFKC and no Unicode-aware split (the common, fast case).
+    simple = ascii_ & valid
+    parts = [_letter_runs(pc.ascii_lower(field.filter(pa.array(simple))), rows[simple])]
+    other = valid & ~ascii_
+    if other.any():
+        text = pc.utf8_lower(pc.utf8_normalize(field.filter(pa.array(other)), "NFKC"))
+        parts.append(_letter_runs(pc.replace_substring_regex(text, _NON_LETTERS, " "), rows[other]))
+    return parts
+
+
+def hashed_bag_of_words(
+    texts: StringArrayLike | Sequence[StringArrayLike],
+    dim: int = 256,
+    *,
+    seed: int = 0,
+) -> np.ndarray:
+    """L2-normalized signed hashed bag of words, one row per node.
+
+    Args:
+        texts (StringArrayLike or list[StringArrayLike]): One text (or null)
+            per node, or a list of such arrays of equal length (one per text
+            field) whose tokens are summed into the same row.
+        dim (int, optional): Number of hash buckets (columns).
+            (default: :obj:`256`)
+        seed (int, optional): Selects the hash function; the same seed gives
+            the same features in every process. (default: :obj:`0`)
+
+    Returns:
+        numpy.ndarray: ``float32`` of shape ``(N, dim)``; each row has unit L2
+        norm, or is zero when the node has no tokens (or they cancel).
+
+    Raises:
+        ValueError: If :obj:`dim` is not positive or the arrays differ in
+            length.
+        TypeError: If the texts are not strings or :obj:`seed` is not an
+            integer.
+
+    Examples:
+        >>> import pyarrow as pa
+        >>> caption = pa.array(["A man slices bread", None])
+        >>> action = pa.array(["slice bread", "n/a"])
+        >>> hashed_bag_of_words([caption, action], dim=8).shape
+        (2, 8)
+    """
+    dim = check_positive_int(dim, "dim")
+    seed_key(seed)
+    if isinstance(texts, (pa.Array, pa.ChunkedArray, np.ndarray)) or not any(
+        isinstance(t, (pa.Array, pa.ChunkedArray, np.ndarray, list, tuple)) for t in texts
+    ):
+        fields = [as_string_array(texts, "texts")]
+    else:
+        fields = [as_string_array(t, f"texts[{i}]") for i, t in enumerate(texts)]
+    num_nodes = len(fields[0])
+    if any(len(field) != num_nodes for field in fields):
+        raise ValueError(f"text arrays differ in length: {[len(field) for field in fields]}")
+
+    flat = np.zeros(num_nodes * dim, dtype=np.float32)
+    for field in fields:
+        for uniques, codes, rows in _tokenize(field):
+            if not codes.size:
+                continue
+            hashes = _token_hashes(uniques, seed)
+            buckets = (hashes % np.uint64(dim)).astype(np.int64)
+            signs = np.where(hashes >> np.uint64(63), -1.0, 1.0).astype(np.float32)
+            np.add.at(flat, rows * dim + buckets[codes], signs[codes])
+    out = flat.reshape(num_nodes, dim)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    np.divide(out, norms, out=out, where=norms > 0)
+    return out
