@@ -3,16 +3,21 @@
 Real Action100M files cannot ship with graphkit (they are under a research
 licence); :mod:`graphkit.synth` makes realistic data at any scale, and this
 module the smallest rows that pass every check, for examples that must read
-at a glance.
+at a glance, and the PyG batch the model examples run on.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from graphkit import schema
 
-__all__ = ["example_rows"]
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
+
+__all__ = ["example_batch", "example_rows"]
 
 
 def example_rows(num_videos: int) -> pa.Table:
@@ -54,3 +59,27 @@ def example_rows(num_videos: int) -> pa.Table:
             }
         )
     return pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA)
+
+
+def example_batch(num_videos: int = 2, feature_dim: int = 4) -> Batch:
+    """:func:`example_rows` as a PyG batch of per-video graphs, every segment feature 1.
+
+    Args:
+        num_videos (int, optional): How many videos (3 segments each). (default: :obj:`2`)
+        feature_dim (int, optional): Width of ``batch["segment"].x``. (default: :obj:`4`)
+
+    Returns:
+        torch_geometric.data.Batch: The batch of :func:`graphkit.pyg.to_hetero_batch`.
+
+    Examples:
+        >>> batch = example_batch(2)
+        >>> batch.num_graphs, tuple(batch["segment"].x.shape)
+        (2, (6, 4))
+    """
+    import torch
+
+    from graphkit.pyg import to_hetero_batch
+    from graphkit.tree import TreeBatch
+
+    trees = TreeBatch.from_arrow(example_rows(num_videos))
+    return to_hetero_batch(trees, {"x": torch.ones(trees.num_nodes, feature_dim)})

@@ -14,11 +14,8 @@ and a temporal neighbour are told apart only by their features (see
 :mod:`graphkit.models.homogeneous`).
 
 Examples:
-    >>> import torch
-    >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.testing import example_rows
-    >>> from graphkit.tree import TreeBatch
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_batch
+    >>> batch = example_batch(2)
     >>> GAT(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """

@@ -12,11 +12,8 @@ with dropout after every hidden layer. Every graph model must beat it; if one
 does not, the graph adds nothing the features do not already say.
 
 Examples:
-    >>> import torch
-    >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.testing import example_rows
-    >>> from graphkit.tree import TreeBatch
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_batch
+    >>> batch = example_batch(2)
     >>> MLP(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """

@@ -11,11 +11,8 @@ where :math:`\mathcal{N}(i)` mixes parent, children, temporal neighbours and
 neighbouring leaves alike (see :mod:`graphkit.models.homogeneous`).
 
 Examples:
-    >>> import torch
-    >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.testing import example_rows
-    >>> from graphkit.tree import TreeBatch
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_batch
+    >>> batch = example_batch(2)
     >>> GraphSAGE(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """

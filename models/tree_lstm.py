@@ -41,11 +41,8 @@ videos of the batch, is updated in one tensor step (the children of level
 level and no Python loop per node.
 
 Examples:
-    >>> import torch
-    >>> from graphkit.pyg import to_hetero_batch
-    >>> from graphkit.testing import example_rows
-    >>> from graphkit.tree import TreeBatch
-    >>> batch = to_hetero_batch(TreeBatch.from_arrow(example_rows(2)), {"x": torch.ones(6, 4)})
+    >>> from graphkit.testing import example_batch
+    >>> batch = example_batch(2)
     >>> TreeLSTM(4, 3, hidden=8)(batch).shape
     torch.Size([6, 3])
 """
