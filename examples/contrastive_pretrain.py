@@ -37,7 +37,6 @@ import copy
 import json
 import logging
 import math
-import statistics
 import sys
 import time
 import warnings
@@ -53,8 +52,10 @@ from graphkit import losses
 from graphkit.loaders.pyg_dataset import Action100MDataset
 from graphkit.loaders.synth import write_parquet
 from graphkit.models import build_model
+from graphkit.models.benchmark import format_mean_std
+from graphkit.models.config import TrainConfig, resolve_device
 from graphkit.models.evaluator import Evaluator
-from graphkit.models.train import TrainConfig, deterministic, labelled_videos, resolve_device, train
+from graphkit.models.train import deterministic, labelled_videos, train
 from graphkit.synth import SynthConfig
 
 logger = logging.getLogger("contrastive_pretrain")
@@ -237,7 +238,7 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
     """The five :data:`METHODS` for one seed; pretraining and probes run under :func:`deterministic`."""
     split = dataset.get_idx_split()
     labelled = labelled_videos(split["train"], args.label_fraction, seed)
-    in_dim, num_classes = int(dataset[0][SEGMENT].x.size(1)), dataset.vocabulary.num_classes
+    in_dim, num_classes = dataset.num_segment_features, dataset.vocabulary.num_classes
 
     def probe(features: Callable[[Any], Tensor]) -> dict[str, Any]:
         sets = [embed(features, dataset, videos, mask, device)
@@ -275,17 +276,11 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
     }
 
 
-def _mean_std(values: Sequence[float]) -> str:
-    percent = [100.0 * v for v in values]
-    spread = statistics.stdev(percent) if len(percent) > 1 else 0.0
-    return f"{statistics.fmean(percent):.2f} ± {spread:.2f}"
-
-
 def summarize(runs: Sequence[dict[str, Any]]) -> str:
     """Markdown table: test top-1, top-5 and macro-F1 (mean ± std over seeds) per method."""
     lines = ["| method | test top-1 (%) | test top-5 (%) | test macro-F1 (%) |", "|---|---|---|---|"]
     for method in METHODS:
-        cells = [_mean_std([run[method][key] for run in runs]) for key in ("top1", "top5", "macro_f1")]
+        cells = [format_mean_std([run[method][key] for run in runs]) for key in ("top1", "top5", "macro_f1")]
         lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -16,7 +16,10 @@ flat arrays already are PyG's collated layout (node positions are the
 incremented indices), so the slice and increment tables are written directly
 from the video offsets instead of collating graph objects one by one.
 ``batch.get_example(i)`` or ``batch.to_data_list()`` gives each video's own
-graph, exactly as :meth:`Batch.from_data_list` would have stored it.
+graph, exactly as :meth:`Batch.from_data_list` would have stored it, and
+:func:`to_in_memory_storage` gives the store an ``InMemoryDataset`` saves.
+This module is the only one that touches PyG's private collation tables
+(``_slice_dict``, ``_inc_dict``, ``_num_nodes``, ``_num_graphs``).
 
 Examples:
     >>> from graphkit.testing import example_rows
@@ -42,10 +45,10 @@ from graphkit import schema
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
-    from torch_geometric.data import Batch
+    from torch_geometric.data import Batch, HeteroData
 
-__all__ = ["to_hetero_batch", "to_hetero_data", "to_homogeneous_batch", "HOMOGENEOUS_RELATIONS",
-           "SEGMENT_COLUMNS"]
+__all__ = ["to_hetero_batch", "to_hetero_data", "to_homogeneous_batch", "to_in_memory_storage",
+           "HOMOGENEOUS_RELATIONS", "SEGMENT_COLUMNS"]
 
 #: Tree columns stored on every segment store, in this order.
 SEGMENT_COLUMNS: tuple[str, ...] = ("level", "start", "end", "is_leaf", "child_order", "height")
@@ -162,6 +165,51 @@ def to_hetero_batch(
     batch._inc_dict = incs
     batch._num_graphs = num_videos
     return batch
+
+
+def to_in_memory_storage(batch: Batch) -> tuple[HeteroData, dict]:
+    """A heterogeneous ``Batch`` as an ``InMemoryDataset`` stores it: ``(data, slices)``.
+
+    ``InMemoryDataset`` keeps all graphs in one collated ``HeteroData`` whose
+    edge indices are local to each graph, plus the slice table; a ``Batch``
+    holds incremented (global) indices. This undoes the increments with the
+    batch's own tables, so the pair can be saved as ``InMemoryDataset.save``
+    would have written it, without collating graph by graph.
+
+    Args:
+        batch (Batch): A batch of ``HeteroData``, e.g. :func:`to_hetero_batch`'s.
+
+    Returns:
+        tuple[HeteroData, dict]: The collated store (no ``batch``/``ptr``
+        vectors) and ``{store key: {attribute: slices}}``.
+
+    Examples:
+        >>> from graphkit.testing import example_rows
+        >>> from graphkit.tree import TreeBatch
+        >>> data, slices = to_in_memory_storage(to_hetero_batch(TreeBatch.from_arrow(example_rows(2))))
+        >>> data['segment', 'parent_of', 'segment'].edge_index.tolist()
+        [[0, 0, 0, 0], [1, 2, 1, 2]]
+        >>> slices['segment', 'parent_of', 'segment']['edge_index'].tolist()
+        [0, 2, 4]
+    """
+    from torch_geometric.data import HeteroData
+
+    data = HeteroData()
+    for store in batch.node_stores:
+        for key, value in store.items():
+            if key not in ("batch", "ptr"):
+                data[store._key][key] = value
+        data[store._key].num_nodes = store.num_nodes
+    for store in batch.edge_stores:
+        inc = batch._inc_dict[store._key]["edge_index"].squeeze(-1)  # [graphs, 2]
+        per_graph = batch._slice_dict[store._key]["edge_index"].diff()
+        local = store.edge_index - inc.repeat_interleave(per_graph, dim=0).t()
+        data[store._key].edge_index = local
+        for key, value in store.items():
+            if key != "edge_index":
+                data[store._key][key] = value
+    slices = {key: dict(value) for key, value in batch._slice_dict.items()}
+    return data, slices
 
 
 def to_hetero_data(

@@ -23,8 +23,9 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -66,6 +67,64 @@ class NodeTask:
     def __post_init__(self) -> None:
         if self.label not in LABEL_KINDS:
             raise ValueError(f"label={self.label!r}; expected one of {LABEL_KINDS}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, the inverse of :meth:`from_dict`.
+
+        Returns:
+            dict[str, Any]: ``label``, ``top_k``, ``split_seed``, ``fractions``
+            (a list) and ``features`` (``text_fields`` as a list, ``dim``,
+            ``seed``, ``temporal``).
+
+        Examples:
+            >>> task = NodeTask(label="actor", top_k=None, features=FeatureConfig(dim=8))
+            >>> task.to_dict()["features"]["dim"], NodeTask.from_dict(task.to_dict()) == task
+            (8, True)
+        """
+        return {
+            "label": self.label,
+            "top_k": self.top_k,
+            "split_seed": self.split_seed,
+            "fractions": list(self.fractions),
+            "features": {
+                "text_fields": list(self.features.text_fields),
+                "dim": self.features.dim,
+                "seed": self.features.seed,
+                "temporal": self.features.temporal,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NodeTask:
+        """Rebuild a task saved with :meth:`to_dict`; absent keys take their defaults.
+
+        Args:
+            data (Mapping[str, Any]): A :meth:`to_dict` result (e.g. read from JSON).
+
+        Returns:
+            NodeTask: The task.
+
+        Raises:
+            ValueError: If ``data`` or its ``features`` has a key that is not a
+                field (named in the message), or a value is invalid.
+
+        Examples:
+            >>> NodeTask.from_dict({"label": "brief", "top_k": 5}).top_k
+            5
+            >>> NodeTask.from_dict({"label": "verb", "topk": 5})
+            Traceback (most recent call last):
+            ...
+            ValueError: unknown NodeTask keys ['topk']; expected some of ['features', 'fractions', 'label', 'split_seed', 'top_k']
+        """
+        _reject_unknown_keys(cls, data)
+        values = dict(data)
+        if "features" in values:
+            features = values["features"]
+            _reject_unknown_keys(FeatureConfig, features)
+            values["features"] = FeatureConfig(**features)  # it makes text_fields a tuple
+        if "fractions" in values:
+            values["fractions"] = tuple(values["fractions"])
+        return cls(**values)
 
     @property
     def node_fields(self) -> tuple[str, ...]:
@@ -133,3 +192,11 @@ class NodeTask:
         for code, name in enumerate(SPLIT_NAMES):
             out[f"{name}_mask"] = labelled & (split == code)
         return out
+
+
+def _reject_unknown_keys(cls: type, data: Mapping[str, Any]) -> None:
+    """Raise :class:`ValueError` naming the keys of ``data`` that are not fields of dataclass ``cls``."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(str(key) for key in data if key not in known)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(known)}")

@@ -31,32 +31,36 @@ from torch_geometric.data import HeteroData, InMemoryDataset, OnDiskDataset
 
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.trees import iter_tree_batches
-from graphkit.pyg import to_hetero_batch
+from graphkit.pyg import to_hetero_batch, to_in_memory_storage
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
 from graphkit.validation import ValidationConfig, ValidationReport
 
-__all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset"]
+__all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset", "stored_task"]
 
 logger = logging.getLogger(__name__)
 
 _TASK_FILE = "task.json"
 
 
-def _task_to_dict(task: NodeTask) -> dict:
-    return {
-        "label": task.label,
-        "top_k": task.top_k,
-        "split_seed": task.split_seed,
-        "fractions": list(task.fractions),
-        "features": {
-            "text_fields": list(task.features.text_fields),
-            "dim": task.features.dim,
-            "seed": task.features.seed,
-            "temporal": task.features.temporal,
-        },
-    }
+def stored_task(root: str | Path) -> NodeTask | None:
+    """The task a dataset directory's processed files were built for, or :obj:`None` if none are.
+
+    A dataset reuses its processed files whatever task it is given, so a
+    caller that needs a given task compares it with this first.
+
+    Args:
+        root (str or Path): The ``root`` of an :class:`Action100MDataset` or
+            :class:`Action100MOnDiskDataset`.
+
+    Returns:
+        NodeTask or None: The stored task (:meth:`NodeTask.from_dict`).
+    """
+    path = Path(root) / "processed" / _TASK_FILE
+    if not path.exists():
+        return None
+    return NodeTask.from_dict(json.loads(path.read_text(encoding="utf-8"))["task"])
 
 
 class _Action100MBase:
@@ -88,7 +92,7 @@ class _Action100MBase:
     def _write_meta(self, path: str, vocabulary: LabelVocabulary, split: np.ndarray, uids: list[str],
                     report: ValidationReport) -> None:
         meta = {
-            "task": _task_to_dict(self.task),
+            "task": self.task.to_dict(),
             "vocabulary": vocabulary.to_dict(),
             "video_uid": uids,
             "split": split.tolist(),
@@ -104,6 +108,17 @@ class _Action100MBase:
         self.video_uids: list[str] = meta["video_uid"]
         self._split = torch.tensor(meta["split"], dtype=torch.int8)
         self.skipped: list[str] = meta["skipped"]
+
+    @property
+    def num_segment_features(self) -> int:
+        """Width of the segments' features ``x`` (the same in every video).
+
+        Raises:
+            ValueError: If the dataset holds no video.
+        """
+        if len(self) == 0:
+            raise ValueError(f"{self.processed_dir} holds no video")
+        return int(self[0]["segment"].x.size(1))
 
     def get_idx_split(self) -> dict[str, torch.Tensor]:
         """Video indices of each split, OGB style: ``{"train", "valid", "test"}``."""
@@ -180,31 +195,11 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         trees = TreeBatch.concat(parts)
         segment_data = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0] if k != "split"}
         batch = to_hetero_batch(trees, segment_data)
-        data, slices = _uncollate_increments(batch)
+        data, slices = to_in_memory_storage(batch)
         torch.save((data.to_dict(), slices, HeteroData), self.processed_paths[0])
         self._write_meta(self.processed_paths[1], vocabulary, self.task.split(trees),
                          trees.video_uid.to_pylist(), report)
         logger.info("processed %s", report.summary())
-
-
-def _uncollate_increments(batch) -> tuple[HeteroData, dict]:
-    """A PyG ``Batch`` as InMemoryDataset's store: indices local to each graph."""
-    data = HeteroData()
-    for store in batch.node_stores:
-        for key, value in store.items():
-            if key not in ("batch", "ptr"):
-                data[store._key][key] = value
-        data[store._key].num_nodes = store.num_nodes
-    for store in batch.edge_stores:
-        inc = batch._inc_dict[store._key]["edge_index"].squeeze(-1)  # [graphs, 2]
-        per_graph = batch._slice_dict[store._key]["edge_index"].diff()
-        local = store.edge_index - inc.repeat_interleave(per_graph, dim=0).t()
-        data[store._key].edge_index = local
-        for key, value in store.items():
-            if key != "edge_index":
-                data[store._key][key] = value
-    slices = {key: dict(value) for key, value in batch._slice_dict.items()}
-    return data, slices
 
 
 class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):

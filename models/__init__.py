@@ -11,7 +11,9 @@ logits (``model(batch) -> [num_segments, num_classes]``):
   bottom-up then top-down, one vectorized step per level.
 
 :mod:`graphkit.models.evaluator` scores predictions (top-1, top-5, macro-F1, per level)
-and :mod:`graphkit.models.train` trains, evaluates and benchmarks them.
+:mod:`graphkit.models.train` trains them (configured by :mod:`graphkit.models.config`,
+saved by :mod:`graphkit.models.checkpoint`), :mod:`graphkit.models.evaluate` scores a
+trained run and :mod:`graphkit.models.benchmark` compares them over seeds.
 """
 
 from __future__ import annotations

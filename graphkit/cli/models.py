@@ -52,7 +52,7 @@ def train(
     """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
 
     def body() -> None:
-        from graphkit.models.train import TrainConfig
+        from graphkit.models.config import TrainConfig
         from graphkit.models.train import train as run_training
 
         config = TrainConfig(
@@ -88,7 +88,7 @@ def evaluate(
     """Score the model trained in OUT_DIR on SOURCEs (default: its training sources)."""
 
     def body() -> None:
-        from graphkit.models.train import evaluate as run_evaluation
+        from graphkit.models.evaluate import evaluate as run_evaluation
 
         result = run_evaluation(out_dir, sources or None, split=split, device=device)
         if as_json:
@@ -125,7 +125,7 @@ def benchmark_models(
     """Train every baseline over N seeds; print a markdown table (mean ± std)."""
 
     def body() -> None:
-        from graphkit.models.train import benchmark_models as run_benchmark
+        from graphkit.models.benchmark import benchmark_models as run_benchmark
 
         if seeds < 1:
             raise ValueError(f"seeds={seeds} must be >= 1")

@@ -7,7 +7,13 @@ from torch_geometric.data import Batch, HeteroData
 from torch_geometric.loader import DataLoader
 
 from graphkit import schema
-from graphkit.pyg import HOMOGENEOUS_RELATIONS, to_hetero_batch, to_hetero_data, to_homogeneous_batch
+from graphkit.pyg import (
+    HOMOGENEOUS_RELATIONS,
+    to_hetero_batch,
+    to_hetero_data,
+    to_homogeneous_batch,
+    to_in_memory_storage,
+)
 from graphkit.tree import TreeBatch
 from tests import factories as f
 
@@ -113,3 +119,15 @@ def test_homogeneous_batch(trees):
 def test_to_hetero_data_bad_index(trees):
     with pytest.raises(IndexError, match="video 5 out of range for a batch of 3"):
         to_hetero_data(trees, 5)
+
+
+def test_in_memory_storage_holds_each_video_with_local_indices(trees):
+    batch = to_hetero_batch(trees)
+    data, slices = to_in_memory_storage(batch)
+    assert "batch" not in data["segment"] and "ptr" not in data["segment"]
+    assert torch.equal(data["segment"].level, batch["segment"].level)
+    for edge_type in batch.edge_types:
+        bounds = slices[edge_type]["edge_index"].tolist()
+        for video in range(batch.num_graphs):
+            local = data[edge_type].edge_index[:, bounds[video]:bounds[video + 1]]
+            assert torch.equal(local, batch.get_example(video)[edge_type].edge_index)

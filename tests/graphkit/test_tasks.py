@@ -58,3 +58,22 @@ def test_features_never_see_gpt_text(trees):
 def test_bad_label_kind():
     with pytest.raises(ValueError, match="label='color'; expected one of"):
         NodeTask(label="color")
+
+
+def test_to_dict_and_from_dict_round_trip_through_json():
+    import json
+
+    task = NodeTask(label="actor", top_k=None, split_seed=3, fractions=(0.6, 0.2, 0.2),
+                    features=FeatureConfig(text_fields=("plm_caption",), dim=32, seed=5, temporal=False))
+    data = json.loads(json.dumps(task.to_dict()))
+    assert data == {"label": "actor", "top_k": None, "split_seed": 3, "fractions": [0.6, 0.2, 0.2],
+                    "features": {"text_fields": ["plm_caption"], "dim": 32, "seed": 5, "temporal": False}}
+    assert NodeTask.from_dict(data) == task
+    assert NodeTask.from_dict(NodeTask().to_dict()) == NodeTask() == NodeTask.from_dict({})
+
+
+def test_from_dict_rejects_unknown_keys_naming_them():
+    with pytest.raises(ValueError, match=r"unknown NodeTask keys \['colour', 'topk'\]"):
+        NodeTask.from_dict({"label": "verb", "topk": 5, "colour": "red"})
+    with pytest.raises(ValueError, match=r"unknown FeatureConfig keys \['buckets'\]"):
+        NodeTask.from_dict({"features": {"dim": 8, "buckets": 8}})

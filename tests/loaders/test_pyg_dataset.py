@@ -6,7 +6,7 @@ import torch
 from torch_geometric.loader import DataLoader
 
 from graphkit.features import FeatureConfig
-from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, build_dataset
+from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, build_dataset, stored_task
 from graphkit.loaders.synth import write_parquet
 from graphkit.loaders.trees import read_trees
 from graphkit.tasks import NodeTask
@@ -42,6 +42,8 @@ def test_dataset_holds_every_video_with_its_features_and_labels(tmp_path, source
         assert ei.min() >= 0 and ei.max() < hi - lo
         parents = trees.parent[lo:hi]
         assert sorted(map(tuple, ei.t().tolist())) == sorted((int(p - lo), i) for i, p in enumerate(parents) if p >= 0)
+    assert dataset.num_segment_features == arrays["x"].shape[1] == TASK.features.num_features
+    assert stored_task(tmp_path / cls.__name__) == TASK
     split = dataset.get_idx_split()
     assert sorted(torch.cat(list(split.values())).tolist()) == list(range(30))
     assert torch.equal(split["train"], torch.from_numpy(np.flatnonzero(TASK.split(trees) == 0)))
@@ -65,3 +67,7 @@ def test_in_memory_dataset_is_cached_and_batches(tmp_path, source):
 def test_missing_sources_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="holds no processed data and no sources were given"):
         Action100MDataset(str(tmp_path / "empty"), log=False)
+
+
+def test_stored_task_is_none_before_processing(tmp_path):
+    assert stored_task(tmp_path / "nothing-here") is None

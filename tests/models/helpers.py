@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from graphkit.features import FeatureConfig
+from graphkit.models.config import TrainConfig
 from graphkit.pyg import to_hetero_batch
 from graphkit.synth import SynthConfig, generate_batch
 from graphkit.tasks import NodeTask
@@ -100,3 +103,10 @@ def check_deterministic(build, batch) -> None:
     other = seeded_logits_and_loss(lambda: build(in_dim, classes), batch, seed=4)
     assert torch.equal(first[0], second[0]) and first[1] == second[1]
     assert not torch.equal(first[0], other[0])
+
+
+def train_config(source: Path, out: Path, **kwargs) -> TrainConfig:
+    """A tiny CPU :class:`~graphkit.models.config.TrainConfig` on ``source``, its dataset next to ``out``."""
+    base = {"model": "mlp", "sources": (str(source),), "out": str(out), "epochs": 2, "hidden": 16,
+            "feature_dim": 32, "batch_size": 4, "dataset_root": str(out.parent / "dataset"), "device": "cpu"}
+    return TrainConfig(**{**base, **kwargs})

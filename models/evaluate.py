@@ -1,0 +1,128 @@
+"""Scoring a trained model: :func:`predict` on batches, :func:`evaluate` on a run directory.
+
+:func:`predict` runs a model over batches and gathers the labelled segments of
+one split in the form :class:`graphkit.models.evaluator.Evaluator` scores;
+:func:`graphkit.models.train.train` uses it after every epoch. :func:`evaluate`
+reloads a training output directory (:func:`graphkit.models.checkpoint.load_model`)
+and scores it on any source, encoding labels with the *saved* vocabulary; it
+returns the JSON contract of ``graphkit evaluate``:
+``{"model", "label", "top1", "top5", "macro_f1", "per_level", "num_nodes"}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from graphkit.models.checkpoint import json_ready, load_model
+from graphkit.models.evaluator import Evaluator
+
+__all__ = ["EVALUATE_KEYS", "SPLITS", "predict", "evaluate"]
+
+#: Keys of :func:`evaluate`'s JSON object.
+EVALUATE_KEYS: tuple[str, ...] = ("model", "label", "top1", "top5", "macro_f1", "per_level", "num_nodes")
+
+#: Splits :func:`evaluate` accepts (``"all"`` scores every labelled segment).
+SPLITS: tuple[str, ...] = ("train", "valid", "test", "all")
+
+
+def _target(store, mask_name: str | None) -> torch.Tensor:
+    """Labels with every segment outside ``mask_name`` set to -1 (unlabelled)."""
+    if mask_name is None:
+        return store.y
+    return torch.where(store[mask_name], store.y, torch.full_like(store.y, -1))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, batches: Iterable[Any], device: torch.device,
+            mask_name: str | None) -> dict[str, Any]:
+    """Logits of the labelled segments in ``mask_name``, as :class:`~graphkit.models.evaluator.Evaluator` takes them.
+
+    The model is put in eval mode; batches without such a segment are skipped.
+
+    Args:
+        model (torch.nn.Module): A baseline (``model(batch) -> [N, num_classes]``,
+            with a ``head`` linear layer).
+        batches (Iterable): PyG batches of whole videos.
+        device (torch.device): Where the model is.
+        mask_name (str, optional): ``"train_mask"``, ``"valid_mask"`` or
+            ``"test_mask"``; :obj:`None` keeps every labelled segment.
+
+    Returns:
+        dict[str, Any]: Concatenated ``y_true`` ``[n]``, ``y_pred`` ``[n, C]``
+        (float logits, on CPU) and ``level`` ``[n]``.
+    """
+    model.eval()
+    y_true, y_pred, level = [], [], []
+    for batch in batches:
+        batch = batch.to(device)
+        store = batch["segment"]
+        target = _target(store, mask_name)
+        keep = target >= 0
+        if not bool(keep.any()):
+            continue
+        logits = model(batch)
+        y_true.append(target[keep].cpu())
+        y_pred.append(logits[keep].float().cpu())
+        level.append(store.level[keep].cpu())
+    if not y_true:
+        num_classes = model.head.out_features
+        return {"y_true": torch.zeros(0, dtype=torch.long), "y_pred": torch.zeros(0, num_classes),
+                "level": torch.zeros(0, dtype=torch.long)}
+    return {"y_true": torch.cat(y_true), "y_pred": torch.cat(y_pred), "level": torch.cat(level)}
+
+
+def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, split: str = "test",
+             device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
+    """Score a trained model on a source: the JSON contract of ``graphkit evaluate``.
+
+    Labels are encoded with the vocabulary saved at training time, features
+    and the video-level split are rebuilt from the saved config, so any
+    source can be scored consistently.
+
+    Args:
+        out_dir (str or Path): A :func:`graphkit.models.train.train` output directory.
+        source (Sequence[str] or str, optional): What to score; :obj:`None`
+            uses the training sources. (default: :obj:`None`)
+        split (str, optional): One of :data:`SPLITS`. (default: :obj:`"test"`)
+        device (str, optional): See :func:`~graphkit.models.config.resolve_device`.
+            (default: :obj:`"auto"`)
+        batch_size (int, optional): Videos per batch; :obj:`None` uses the
+            training batch size. (default: :obj:`None`)
+
+    Returns:
+        dict[str, Any]: ``{"model", "label", "top1", "top5", "macro_f1",
+        "per_level", "num_nodes"}``; ``per_level`` maps a level (as a string)
+        to ``{"top1", "top5", "macro_f1", "num_nodes"}``. Metrics without a
+        labelled segment are ``None``.
+
+    Raises:
+        ValueError: If ``split`` is unknown or no source is known.
+        FileNotFoundError: If ``out_dir`` is not a training output directory.
+    """
+    from graphkit.loaders.trees import iter_tree_batches
+    from graphkit.pyg import to_hetero_batch
+
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}; expected one of {SPLITS}")
+    model, config, vocabulary = load_model(out_dir, device)
+    sources = [source] if isinstance(source, (str, Path)) else list(source or config.sources)
+    if not sources:
+        raise ValueError(f"no source to evaluate {out_dir} on, and its config names none")
+    task = config.task()
+    run_device = next(model.parameters()).device
+    mask_name = None if split == "all" else f"{split}_mask"
+
+    def batches():
+        for trees in iter_tree_batches(sources, node_fields=task.node_fields,
+                                       batch_size=batch_size or config.batch_size):
+            if trees.num_videos:
+                arrays = task.arrays(trees, vocabulary)
+                yield to_hetero_batch(trees, {k: v for k, v in arrays.items() if k != "split"})
+
+    metrics = Evaluator().eval(predict(model, batches(), run_device, mask_name))
+    result = {"model": config.model, "label": config.label, **metrics}
+    return json_ready({key: result[key] for key in EVALUATE_KEYS})
