@@ -137,11 +137,9 @@ def plm_actions(
 ) -> pa.Array:
     """``plm_action``: the true step, a neighbouring one or a random one of the task.
 
+    ``rand``, ``video``, ``node`` and ``task`` are as in :func:`captions`.
+
     Args:
-        rand (Random): The batch's random draws.
-        video (numpy.ndarray): The batch-local video of each node.
-        node (numpy.ndarray): The heap number of each node.
-        task (numpy.ndarray): The task of each node's video.
         step (numpy.ndarray): The true step of each node, an index into its
             task's script.
         config (SynthConfig): The guess and null rates.
