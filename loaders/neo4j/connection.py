@@ -25,9 +25,11 @@ DEFAULT_URI = "bolt://127.0.0.1:7687"
 _DATABASE_NOT_FOUND = "Neo.ClientError.Database.DatabaseNotFound"
 
 
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    return lines[0] if lines else ""
+def _first_line(text: str, limit: int = 300) -> str:
+    """The message on one line: a driver message that spans lines (and would end
+    in a dangling colon if cut at the first) is joined, then shortened to ``limit``."""
+    joined = " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
 def _translate(err: Exception, database: str) -> Neo4jLoadError:

@@ -196,7 +196,7 @@ def parse_parameters(name: str, assignments: Iterable[str]) -> dict[str, Any]:
     for key, kind in declared.items():
         if key not in values:
             if not kind.endswith("or null"):
-                raise ValueError(f"{query.name} needs --param {key}=... ({query.parameters[key]})")
+                raise ValueError(f"{query.name} needs --param {key}=... {query.parameters[key]}")
             values[key] = None
     return {key: values[key] for key in declared}
 
@@ -223,5 +223,6 @@ def run_query(
 
     text = load_query(name)
     with neo4j_errors(database):
+        driver.verify_connectivity()  # fail at once, not after the driver's retries
         records, _, _ = driver.execute_query(text, dict(parameters), database_=database)
     return [record.data() for record in records]

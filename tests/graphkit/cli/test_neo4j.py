@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import neo4j
@@ -166,3 +167,14 @@ def test_query_lists_the_cookbook_and_refuses_bad_parameters_in_one_line():
         result = runner.invoke(app, ["neo4j", "query", *args, "--password", "x"])
         assert result.exit_code == 2, result.output
         assert result.stderr.count("\n") == 1 and message in result.stderr
+
+
+def test_query_on_an_unreachable_server_is_one_whole_line_at_once():
+    started = time.perf_counter()
+    result = runner.invoke(app, ["neo4j", "query", "level_histogram", "--uri", f"bolt://127.0.0.1:{_free_port()}",
+                                 "--password", "x"])
+    assert result.exit_code == 2
+    assert time.perf_counter() - started < 10  # no rounds of driver retries
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Neo4j server: ")
+    assert not lines[0].endswith(":") and "Connection refused" in lines[0]
