@@ -38,6 +38,7 @@ __all__ = [
     "console",
     "fail",
     "main",
+    "print_error",
     "report_skips",
     "run",
     "validation_config",
@@ -70,10 +71,15 @@ BatchSize = Annotated[int, typer.Option(help="Videos per record batch.", min=1)]
 EXPECTED_ERRORS = (GraphkitError, ValueError, TypeError, OSError)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: MESSAGE`` (its first line) on stderr and exit with ``code``."""
+def print_error(message: str) -> None:
+    """Print ``error: MESSAGE`` (its first line) on stderr."""
     first = message.strip().splitlines()[0] if message.strip() else "failed"
     console.print(f"[bold red]error:[/] {first}", highlight=False, markup=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: MESSAGE`` (its first line) on stderr and exit with ``code``."""
+    print_error(message)
     raise typer.Exit(code)
 
 
@@ -109,8 +115,7 @@ def main() -> None:
     try:
         app()
     except EXPECTED_ERRORS as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        console.print(f"[bold red]error:[/] {first}", highlight=False)
+        print_error(str(err) or type(err).__name__)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")

@@ -46,13 +46,6 @@ def cache_dir() -> Path:
     Returns:
         pathlib.Path: ``$GRAPHKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphkit``,
         else ``~/.cache/graphkit``.
-
-    Examples:
-        >>> import os
-        >>> os.environ["GRAPHKIT_CACHE_DIR"] = "/tmp/gk-cache"
-        >>> cache_dir().as_posix()
-        '/tmp/gk-cache'
-        >>> del os.environ["GRAPHKIT_CACHE_DIR"]
     """
     explicit = os.environ.get("GRAPHKIT_CACHE_DIR")
     if explicit:

@@ -36,3 +36,14 @@ def test_the_jar_is_keyed_by_the_project_sources(tmp_path):
     java = next(project.rglob("*.java"))
     java.write_text(java.read_text() + "\n// changed\n")
     assert dev_server_jar(project) != dev_server_jar()
+
+
+def test_the_cache_directory_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRAPHKIT_CACHE_DIR", str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "explicit"
+    monkeypatch.delenv("GRAPHKIT_CACHE_DIR")
+    assert cache_dir() == tmp_path / "xdg" / "graphkit"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "graphkit"
