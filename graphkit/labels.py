@@ -304,25 +304,56 @@ class LabelVocabulary:
         if len(labels) == 0:
             raise ValueError(f"no training node has a {kind!r} label; cannot fit a vocabulary")
         counted = pc.value_counts(labels)
-        table = pa.table({"value": counted.field("values"), "count": counted.field("counts")})
-        order = pc.sort_indices(table, sort_keys=[("count", "descending"), ("value", "ascending")])
-        table = table.take(order)
-        keep = table.num_rows if top_k is None else min(int(top_k), table.num_rows)
-        names = table["value"].slice(0, keep).to_pylist()
-        counts = table["count"].slice(0, keep).to_pylist()
-        other_count = len(labels) - sum(counts)
+        return cls.from_counts(
+            dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())),
+            kind=kind, top_k=top_k,
+        )
+
+    @classmethod
+    def from_counts(cls, counts: Mapping[str, int], *, kind: str, top_k: int | None) -> LabelVocabulary:
+        """Build the vocabulary from training-label counts, e.g. summed over a stream of batches.
+
+        Args:
+            counts (Mapping[str, int]): Training nodes per label string
+                (extracted by :func:`extract_labels`).
+            kind (str): One of :data:`LABEL_KINDS`.
+            top_k (int or None): See :meth:`fit`.
+
+        Returns:
+            LabelVocabulary: What :meth:`fit` returns on the same labels.
+
+        Raises:
+            ValueError: If :obj:`kind` or :obj:`top_k` is invalid or no count is positive.
+
+        Examples:
+            >>> LabelVocabulary.from_counts({"open": 2, "cut": 1, "stir": 1}, kind="verb", top_k=2).classes
+            ('open', 'cut', '<other>')
+        """
+        _check_kind(kind)
+        if top_k is not None and (
+            isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1
+        ):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}")
+        ranked = sorted(((name, int(n)) for name, n in counts.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
+        total = sum(n for _, n in ranked)
+        if total == 0:
+            raise ValueError(f"no training node has a {kind!r} label; cannot fit a vocabulary")
+        keep = len(ranked) if top_k is None else min(int(top_k), len(ranked))
+        names = [name for name, _ in ranked[:keep]]
+        kept = [n for _, n in ranked[:keep]]
+        other_count = total - sum(kept)
         if OTHER_LABEL in names:  # a literal "<other>" label joins the other class
             at = names.index(OTHER_LABEL)
-            other_count += counts.pop(at)
+            other_count += kept.pop(at)
             names.pop(at)
         logger.debug(
             "fitted %s vocabulary: %d of %d classes kept, %d of %d training labels in %r",
-            kind, len(names), table.num_rows, other_count, len(labels), OTHER_LABEL,
+            kind, len(names), len(ranked), other_count, total, OTHER_LABEL,
         )
         return cls(
             kind=kind,
             classes=(*names, OTHER_LABEL),
-            counts=(*counts, other_count),
+            counts=(*kept, other_count),
             top_k=None if top_k is None else int(top_k),
         )
 
@@ -364,7 +395,17 @@ class LabelVocabulary:
             >>> vocab.encode(["Cutting bread", "Fold towel", "N/A"])
             array([ 0,  1, -1])
         """
-        labels = extract_labels(values, self.kind)
+        return self.encode_labels(extract_labels(values, self.kind))
+
+    def encode_labels(self, labels: StringArrayLike) -> np.ndarray:
+        """Class index of labels already extracted by :func:`extract_labels`; see :meth:`encode`.
+
+        Examples:
+            >>> vocab = LabelVocabulary(kind="verb", classes=("cut", "<other>"), counts=(2, 1))
+            >>> vocab.encode_labels(["cut", "fold", None])
+            array([ 0,  1, -1])
+        """
+        labels = as_string_array(labels, "labels")
         kept = pa.array(self.classes[:-1], type=labels.type)
         index = pc.fill_null(pc.index_in(labels, value_set=kept), self.other_index)
         has_label = pc.is_valid(labels).to_numpy(zero_copy_only=False)

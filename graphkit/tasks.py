@@ -23,20 +23,29 @@ Examples:
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphkit import schema
-from graphkit.features import TEMPORAL_COLUMNS, FeatureConfig, node_features
-from graphkit.labels import LABEL_KINDS, LabelVocabulary
+from graphkit.features import (
+    TEMPORAL_COLUMNS,
+    FeatureConfig,
+    TokenCounts,
+    hashed_token_counts,
+    node_features,
+    temporal_features,
+)
+from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
 from graphkit.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_of
 from graphkit.tree import TreeBatch
 
-__all__ = ["NodeTask", "LABEL_SOURCE"]
+__all__ = ["NodeTask", "LABEL_SOURCE", "segment_arrays"]
 
 #: The Segment property each label kind is read from.
 LABEL_SOURCE: dict[str, str] = {"verb": "action_brief", "brief": "action_brief", "actor": "actor"}
@@ -141,30 +150,49 @@ class NodeTask:
             raise ValueError(f"the {self.label!r} label needs the segments' {name!r}; read the 'gpt' field")
         return trees.text[name]
 
-    def fit_vocabulary(self, batches: Iterable[TreeBatch]) -> LabelVocabulary:
-        """Fit the label vocabulary on the training videos' segments only.
+    def labels(self, trees: TreeBatch) -> pa.Array:
+        """``[N]`` label string of each segment (:func:`graphkit.labels.extract_labels`), null where none."""
+        return extract_labels(self._label_text(trees), self.label)
+
+    def train_label_counts(self, trees: TreeBatch, labels: pa.Array | None = None) -> dict[str, int]:
+        """Training segments per label string in one batch (what :meth:`fit_vocabulary` sums).
 
         Args:
-            batches (Iterable[TreeBatch]): The data, in one or more batches.
+            trees (TreeBatch): The videos.
+            labels (pyarrow.Array, optional): :meth:`labels` of ``trees``, when
+                already computed.
+
+        Returns:
+            dict[str, int]: Label string -> training segments with it.
+        """
+        labels = self.labels(trees) if labels is None else labels
+        train_nodes = self.split(trees)[trees.video_index] == 0
+        counted = pc.value_counts(labels.filter(pa.array(train_nodes)).drop_null())
+        return dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
+
+    def fit_vocabulary(self, batches: Iterable[TreeBatch]) -> LabelVocabulary:
+        """Fit the label vocabulary on the training videos' segments only, in one streaming pass.
+
+        Args:
+            batches (Iterable[TreeBatch]): The data, in one or more batches;
+                only label counts are kept between batches.
 
         Returns:
             LabelVocabulary: Top-K classes of the training split, plus ``<other>``.
         """
-        train_text = []
+        counts: collections.Counter[str] = collections.Counter()
         for trees in batches:
-            train_nodes = self.split(trees)[trees.video_index] == 0
-            train_text.append(self._label_text(trees).filter(pa.array(train_nodes)))
-        values = pa.concat_arrays(train_text) if train_text else pa.array([], pa.string())
-        return LabelVocabulary.fit(values, kind=self.label, top_k=self.top_k)
+            counts.update(self.train_label_counts(trees))
+        return LabelVocabulary.from_counts(counts, kind=self.label, top_k=self.top_k)
 
-    def feature_matrix(self, trees: TreeBatch) -> np.ndarray:
-        """``[N, F]`` float32 node features (no ``gpt`` text)."""
-        root_of_node = trees.root[trees.video_index]
-        columns: dict[str, object] = {name: trees.text[name] for name in self.features.text_fields
-                                      if name in trees.text}
+    def _text_columns(self, trees: TreeBatch) -> list[pa.Array]:
         missing = [name for name in self.features.text_fields if name not in trees.text]
         if missing:
             raise ValueError(f"features need the segments' {missing}; read those fields")
+        return [trees.text[name] for name in self.features.text_fields]
+
+    def _temporal_columns(self, trees: TreeBatch) -> dict[str, object]:
+        root_of_node = trees.root[trees.video_index]
         temporal = {
             "level": trees.level,
             "start": trees.start,
@@ -173,8 +201,40 @@ class NodeTask:
             "video_end": trees.end[root_of_node],
             "height": trees.height,
         }
-        columns.update({name: temporal[name] for name in TEMPORAL_COLUMNS})
+        return {name: temporal[name] for name in TEMPORAL_COLUMNS}
+
+    def feature_matrix(self, trees: TreeBatch) -> np.ndarray:
+        """``[N, F]`` float32 node features (no ``gpt`` text)."""
+        columns: dict[str, object] = dict(zip(self.features.text_fields, self._text_columns(trees)))
+        columns.update(self._temporal_columns(trees))
         return node_features(columns, self.features)
+
+    def token_counts(self, trees: TreeBatch) -> TokenCounts | None:
+        """The hashed text block of :meth:`feature_matrix` in sparse, exact form.
+
+        Returns:
+            TokenCounts or None: The segments' nonzero buckets; :obj:`None`
+            when the features have no text field.
+        """
+        if not self.features.text_fields:
+            return None
+        return hashed_token_counts(self._text_columns(trees), self.features.dim, seed=self.features.seed)
+
+    def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None) -> np.ndarray:
+        """:meth:`feature_matrix` rebuilt from the tree and its :meth:`token_counts`, bit for bit.
+
+        Examples:
+            >>> from graphkit.testing import example_rows
+            >>> trees = TreeBatch.from_arrow(example_rows(2))
+            >>> task = NodeTask()
+            >>> rebuilt = task.features_from_counts(trees, task.token_counts(trees))
+            >>> bool((rebuilt == task.feature_matrix(trees)).all())
+            True
+        """
+        blocks = [] if tokens is None else [tokens.to_dense()]
+        if self.features.temporal:
+            blocks.append(temporal_features(*self._temporal_columns(trees).values()))
+        return np.concatenate(blocks, axis=1)
 
     def arrays(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> dict[str, np.ndarray]:
         """Features, labels and masks of every segment, in node order.
@@ -186,12 +246,30 @@ class NodeTask:
             ``test_mask`` over labelled segments of each split.
         """
         y = vocabulary.encode(self._label_text(trees)).astype(np.int64)
-        split = self.split(trees)[trees.video_index]
-        labelled = y >= 0
-        out = {"x": self.feature_matrix(trees), "y": y, "split": split}
-        for code, name in enumerate(SPLIT_NAMES):
-            out[f"{name}_mask"] = labelled & (split == code)
-        return out
+        return segment_arrays(self.feature_matrix(trees), y, self.split(trees)[trees.video_index])
+
+
+def segment_arrays(x: np.ndarray, y: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:
+    """What :meth:`NodeTask.arrays` returns, from features, labels and each segment's split.
+
+    Args:
+        x (numpy.ndarray): ``[N, F]`` features.
+        y (numpy.ndarray): ``[N]`` int64 classes, ``-1`` where unlabelled.
+        split (numpy.ndarray): ``[N]`` int8 split code of each segment's video.
+
+    Returns:
+        dict[str, numpy.ndarray]: ``x``, ``y``, ``split`` and the three masks.
+
+    Examples:
+        >>> out = segment_arrays(np.zeros((3, 1), np.float32), np.array([0, -1, 2]), np.array([0, 0, 1], np.int8))
+        >>> out["train_mask"].tolist(), out["valid_mask"].tolist()
+        ([True, False, False], [False, False, True])
+    """
+    labelled = y >= 0
+    out = {"x": x, "y": y, "split": split}
+    for code, name in enumerate(SPLIT_NAMES):
+        out[f"{name}_mask"] = labelled & (split == code)
+    return out
 
 
 def _reject_unknown_keys(cls: type, data: Mapping[str, Any]) -> None:

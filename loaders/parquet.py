@@ -36,7 +36,8 @@ Examples:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,9 +47,38 @@ from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
 from graphkit.loaders.files import FileLike, describe_file
 
-__all__ = ["iter_parquet_batches", "physical_column_paths", "rebatch"]
+__all__ = ["ParquetFragment", "iter_parquet_batches", "iter_fragment_batches", "physical_column_paths", "rebatch"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ParquetFragment:
+    """Some consecutive row groups of one local parquet file: a source of its own.
+
+    Every reader of :mod:`graphkit.loaders.sources` accepts it, so a file can
+    be processed in independent pieces (in parallel, or one piece per output
+    shard) that together read exactly its rows, in order.
+
+    Args:
+        path (str): The parquet file.
+        row_groups (tuple[int, ...]): Row groups to read, ascending.
+        num_rows (int): Rows (videos) in those row groups.
+
+    Examples:
+        >>> ParquetFragment("a.parquet", (2, 3), 500).name
+        'a.parquet[row groups 2-3]'
+    """
+
+    path: str
+    row_groups: tuple[int, ...]
+    num_rows: int
+
+    @property
+    def name(self) -> str:
+        """The file and its row groups, as in messages."""
+        first, last = self.row_groups[0], self.row_groups[-1]
+        return f"{self.path}[row group {first}]" if first == last else f"{self.path}[row groups {first}-{last}]"
 
 
 def iter_parquet_batches(file: FileLike, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
@@ -68,7 +98,29 @@ def iter_parquet_batches(file: FileLike, config: ReaderConfig, *, source: str | 
         SchemaError: If a required column is missing, a column has the wrong
             type, or a value does not fit its canonical type.
     """
-    name = source or describe_file(file)
+    yield from _iter_row_groups(file, config, source or describe_file(file), None)
+
+
+def iter_fragment_batches(
+    fragment: ParquetFragment, config: ReaderConfig, *, source: str | None = None
+) -> Iterator[pa.RecordBatch]:
+    """Record batches of one :class:`ParquetFragment`: :func:`iter_parquet_batches` on its row groups only.
+
+    Args:
+        fragment (ParquetFragment): The row groups to read.
+        config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
+        source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
+            (default: the fragment's :attr:`~ParquetFragment.name`)
+
+    Yields:
+        pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
+    """
+    yield from _iter_row_groups(fragment.path, config, source or fragment.name, fragment.row_groups)
+
+
+def _iter_row_groups(
+    file: FileLike, config: ReaderConfig, name: str, row_groups: Sequence[int] | None
+) -> Iterator[pa.RecordBatch]:
     try:
         parquet = pq.ParquetFile(file)
     except (pa.ArrowException, OSError) as err:
@@ -82,7 +134,8 @@ def iter_parquet_batches(file: FileLike, config: ReaderConfig, *, source: str | 
     logger.debug("%s: reading %d of %d columns", name, len(columns), len(paths))
     with parquet:  # closes the file when pyarrow opened it, not a file object passed in
         try:
-            groups = (parquet.read_row_group(g, columns=columns) for g in range(parquet.num_row_groups))
+            chosen = range(parquet.num_row_groups) if row_groups is None else row_groups
+            groups = (parquet.read_row_group(g, columns=columns) for g in chosen)
             for batch in rebatch(groups, config.batch_size):
                 yield conform(batch)
         except (pa.ArrowException, OSError) as err:

@@ -9,8 +9,9 @@ to fit the label vocabulary on the training videos, once to build the graphs.
 * :class:`Action100MDataset` (an ``InMemoryDataset``) keeps all graphs in one
   collated store, written in one piece from the columnar batch rather than
   collated graph by graph; for data that fits in memory.
-* :class:`Action100MOnDiskDataset` (an ``OnDiskDataset``) writes graphs to
-  SQLite batch by batch, for preview scale.
+* :class:`Action100MOnDiskDataset` keeps them in compact memory-mapped
+  shards (:mod:`graphkit.loaders.shards`, about 60 bytes per segment) and
+  builds each mini-batch straight from them; for preview and full scale.
 
 Both follow PyG's dataset contract (``processed_file_names``, ``process()``)
 and OGB's ``get_idx_split()``; ``DataLoader`` batches whole videos.
@@ -20,16 +21,18 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch_geometric.data import HeteroData, InMemoryDataset, OnDiskDataset
+from torch_geometric.data import Dataset, HeteroData, InMemoryDataset
 
 from graphkit.labels import LabelVocabulary
+from graphkit.loaders.batches import ShardedVideos
+from graphkit.loaders.fragments import plan_fragments
+from graphkit.loaders.ondisk import MANIFEST, build_shards, dataset_key, key_matches, read_manifest
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.pyg import to_hetero_batch, to_in_memory_storage
 from graphkit.splits import SPLIT_NAMES
@@ -57,6 +60,9 @@ def stored_task(root: str | Path) -> NodeTask | None:
     Returns:
         NodeTask or None: The stored task (:meth:`NodeTask.from_dict`).
     """
+    manifest = read_manifest(Path(root) / "processed")
+    if manifest is not None:
+        return NodeTask.from_dict(manifest["task"])
     path = Path(root) / "processed" / _TASK_FILE
     if not path.exists():
         return None
@@ -110,6 +116,11 @@ class _Action100MBase:
         self.skipped: list[str] = meta["skipped"]
 
     @property
+    def num_segments(self) -> int:
+        """Segments over all videos."""
+        return int(self._data["segment"].num_nodes)
+
+    @property
     def num_segment_features(self) -> int:
         """Width of the segments' features ``x`` (the same in every video).
 
@@ -123,6 +134,14 @@ class _Action100MBase:
     def get_idx_split(self) -> dict[str, torch.Tensor]:
         """Video indices of each split, OGB style: ``{"train", "valid", "test"}``."""
         return {name: torch.nonzero(self._split == code).flatten() for code, name in enumerate(SPLIT_NAMES)}
+
+    def loader(self, indices: Sequence[int] | torch.Tensor, *, batch_size: int = 32, shuffle: bool = False,
+               generator: torch.Generator | None = None, num_workers: int = 0):
+        """A PyG ``DataLoader`` of mini-batches of whole videos (the same call as the on-disk dataset's)."""
+        from torch_geometric.loader import DataLoader
+
+        return DataLoader(self[torch.as_tensor(indices)], batch_size=batch_size, shuffle=shuffle,
+                          generator=generator, num_workers=num_workers)
 
 
 class Action100MDataset(_Action100MBase, InMemoryDataset):
@@ -202,10 +221,47 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         logger.info("processed %s", report.summary())
 
 
-class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):
-    """Action100M videos in an on-disk (SQLite) PyG dataset, for preview scale.
+class Action100MOnDiskDataset(Dataset):
+    """Action100M videos in compact on-disk shards, for preview and full scale.
 
-    Args are those of :class:`Action100MDataset`.
+    Processing streams the sources once (:func:`graphkit.loaders.ondisk.build_shards`)
+    into shards of a few dozen bytes per segment (:mod:`graphkit.loaders.shards`);
+    reading gathers batches of videos from memory-mapped shards
+    (:mod:`graphkit.loaders.batches`), so memory is bounded by a batch, not by
+    the dataset. The processed files are reused only for the inputs they
+    were built from: given sources whose files changed (size or modification
+    time), another task or other validation rules, the dataset is rebuilt.
+
+    Args:
+        root (str): Directory of the processed files (``processed/``).
+        sources (Sequence[str], optional): What to read; needed only when
+            nothing (or something else) was processed yet.
+        task (NodeTask, optional): Features, labels and splits.
+            (default: the stored task, else :obj:`NodeTask()`)
+        validation (ValidationConfig, optional): Invariant checking.
+            (default: strict, raising)
+        batch_size (int, optional): Videos per tree batch while processing.
+            (default: :obj:`256`)
+        videos_per_shard (int, optional): Videos per shard. (default: :obj:`4096`)
+        transform (callable, optional): Applied to each video on access.
+        force_reload (bool, optional): Process again even if cached.
+            (default: :obj:`False`)
+
+    Raises:
+        ValueError: If nothing is processed and no sources are given, or the
+            stored dataset was built for another task than the one given.
+
+    Examples:
+        >>> import tempfile, pyarrow.parquet as pq
+        >>> from graphkit.testing import example_rows
+        >>> tmp = tempfile.mkdtemp()
+        >>> pq.write_table(example_rows(4), tmp + "/four.parquet")
+        >>> dataset = Action100MOnDiskDataset(tmp + "/ds", [tmp + "/four.parquet"], log=False)
+        >>> len(dataset), dataset[0]["segment"].x.shape, dataset.checksum == dataset.manifest["checksum"]
+        (4, torch.Size([3, 261]), True)
+        >>> batch = next(iter(dataset.loader(dataset.get_idx_split()["train"], batch_size=8)))
+        >>> batch.num_graphs == dataset.get_idx_split()["train"].numel()
+        True
     """
 
     def __init__(
@@ -215,33 +271,89 @@ class Action100MOnDiskDataset(_Action100MBase, OnDiskDataset):
         task: NodeTask | None = None,
         validation: ValidationConfig | None = None,
         batch_size: int = 256,
+        videos_per_shard: int = 4096,
         transform: Callable | None = None,
+        force_reload: bool = False,
         log: bool = True,
     ) -> None:
-        self._configure(sources, task, validation, batch_size)
-        super().__init__(root, transform, log=log)
-        self._read_meta(os.path.join(self.processed_dir, _TASK_FILE))
+        self.sources = list(sources or [])
+        self.validation = validation or ValidationConfig()
+        self.batch_size = batch_size
+        self.videos_per_shard = videos_per_shard
+        processed = Path(root) / "processed"
+        stored = read_manifest(processed)
+        if task is None:
+            task = NodeTask.from_dict(stored["task"]) if stored else NodeTask()
+        self.task = task
+        if stored is not None and not force_reload:
+            if self.sources:
+                fragments = plan_fragments(self.sources, videos_per_fragment=videos_per_shard)
+                if not key_matches(stored["key"], dataset_key(fragments, task, self.validation)):
+                    logger.info("%s was built from other inputs; processing again", processed)
+                    force_reload = True
+            elif NodeTask.from_dict(stored["task"]) != task:
+                raise ValueError(f"the dataset in {root} was built for the task {stored['task']}, not "
+                                 f"{task.to_dict()}; give its sources to rebuild it, or use another root")
+        super().__init__(root, transform, force_reload=force_reload, log=log)
+        self.manifest = read_manifest(self.processed_dir)
+        self.videos = ShardedVideos(self.processed_dir, self.manifest)
+        self.vocabulary = self.videos.vocabulary
+        self.skipped = [entry["video_uid"] for entry in self.manifest["skipped"]]
+
+    @property
+    def raw_file_names(self) -> list[str]:
+        return []
 
     @property
     def processed_file_names(self) -> list[str]:
-        return [f"{self.backend}.db", _TASK_FILE]
+        return [MANIFEST]
+
+    def download(self) -> None:
+        pass
 
     def process(self) -> None:
-        self._require_sources()
-        vocabulary = self._fit_vocabulary()
-        report = ValidationReport()
-        uids: list[str] = []
-        splits: list[np.ndarray] = []
-        for trees in self._batches(self.task.node_fields, report):
-            if not trees.num_videos:
-                continue
-            arrays = self.task.arrays(trees, vocabulary)
-            segment_data = {k: v for k, v in arrays.items() if k != "split"}
-            self.extend(to_hetero_batch(trees, segment_data).to_data_list())
-            uids.extend(trees.video_uid.to_pylist())
-            splits.append(self.task.split(trees))
-        self._write_meta(os.path.join(self.processed_dir, _TASK_FILE), vocabulary,
-                         np.concatenate(splits) if splits else np.zeros(0, np.int8), uids, report)
+        if not self.sources:
+            raise ValueError(f"{self.processed_dir} holds no processed data and no sources were given")
+        build_shards(self.sources, self.processed_dir, self.task, validation=self.validation,
+                     batch_size=self.batch_size, videos_per_shard=self.videos_per_shard)
+
+    def len(self) -> int:
+        return len(self.videos)
+
+    def get(self, idx: int) -> HeteroData:
+        return self.videos.collate([idx]).get_example(0)
+
+    @property
+    def checksum(self) -> str:
+        """SHA-256 of the stored content (the same whichever engine wrote it)."""
+        return self.manifest["checksum"]
+
+    @property
+    def num_segments(self) -> int:
+        """Segments over all videos."""
+        return int(self.manifest["segments"])
+
+    @property
+    def video_uids(self) -> list[str]:
+        """Every video's id, in dataset order."""
+        return self.videos.video_uid.to_pylist()
+
+    @property
+    def num_segment_features(self) -> int:
+        """Width of the segments' features ``x``."""
+        return self.task.features.num_features
+
+    def get_idx_split(self) -> dict[str, torch.Tensor]:
+        """Video indices of each split, OGB style: ``{"train", "valid", "test"}``."""
+        split = torch.from_numpy(self.videos.split.astype(np.int8))
+        return {name: torch.nonzero(split == code).flatten() for code, name in enumerate(SPLIT_NAMES)}
+
+    def loader(self, indices: Sequence[int] | torch.Tensor, *, batch_size: int = 32, shuffle: bool = False,
+               generator: torch.Generator | None = None, num_workers: int = 0):
+        """Mini-batches of whole videos, built straight from the shards (see :meth:`ShardedVideos.loader
+        <graphkit.loaders.batches.ShardedVideos.loader>`)."""
+        return self.videos.loader(np.asarray(indices), batch_size=batch_size, shuffle=shuffle, generator=generator,
+                                  num_workers=num_workers)
 
 
 def build_dataset(

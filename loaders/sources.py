@@ -69,7 +69,7 @@ from graphkit.loaders.conform import Conformer
 from graphkit.loaders.files import FileLike
 from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batches
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
-from graphkit.loaders.parquet import iter_parquet_batches
+from graphkit.loaders.parquet import ParquetFragment, iter_fragment_batches, iter_parquet_batches
 from graphkit.typing import Source
 
 __all__ = [
@@ -155,6 +155,10 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
             if isinstance(item, (pa.Table, pa.RecordBatch)):
                 name = f"<pyarrow.{type(item).__name__} with {item.num_rows} rows>"
                 yield from self._guarded(name, functools.partial(_iter_arrow, item, self.config, source=name))
+            elif isinstance(item, ParquetFragment):
+                read = functools.partial(iter_fragment_batches, item, self.config, source=item.name)
+                self.files.append(item.name)
+                yield from self._guarded(item.name, read)
             elif is_hf_dataset(item):
                 name = describe_hf_dataset(item)
                 yield from self._guarded(name, functools.partial(iter_hf_batches, item, self.config, source=name))
@@ -338,7 +342,7 @@ def _as_source_list(source: Any) -> list[Any]:
 
 
 def _is_single_source(obj: Any) -> bool:
-    return isinstance(obj, (str, os.PathLike, pa.Table, pa.RecordBatch)) or is_hf_dataset(obj)
+    return isinstance(obj, (str, os.PathLike, pa.Table, pa.RecordBatch, ParquetFragment)) or is_hf_dataset(obj)
 
 
 def _unsupported(obj: Any) -> str:

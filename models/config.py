@@ -68,6 +68,16 @@ class TrainConfig:
             pretrained with :mod:`graphkit.losses`; it must fit the model
             exactly. (default: :obj:`None`)
         progress (bool, optional): Show a progress bar on stderr. (default: :obj:`False`)
+        on_disk (bool, optional): Train from the compact on-disk dataset
+            (:class:`~graphkit.loaders.pyg_dataset.Action100MOnDiskDataset`),
+            in memory bounded by a batch; a ``dataset_root`` that already
+            holds one is read as such either way. (default: :obj:`False`)
+        threads (int, optional): CPU threads of torch; :obj:`None` times a
+            training step with 1, 2, 4, ... threads up to the CPUs this
+            process may use and keeps the fastest (on a shared machine more
+            threads can be several times slower). (default: :obj:`None`)
+        workers (int, optional): ``DataLoader`` worker processes building
+            the next batches while the model trains. (default: :obj:`0`)
 
     Raises:
         ValueError: If a value is out of range or the model or label is unknown.
@@ -102,6 +112,9 @@ class TrainConfig:
     label_fraction: float = 1.0
     init_weights: str | None = None
     progress: bool = False
+    on_disk: bool = False
+    threads: int | None = None
+    workers: int = 0
 
     def __post_init__(self) -> None:
         from graphkit.labels import LABEL_KINDS
@@ -124,6 +137,11 @@ class TrainConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name}={value!r} must be a positive int")
+        if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            raise ValueError(f"threads={self.threads!r} must be a positive int or None")
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
+            raise ValueError(f"workers={self.workers!r} must be an int >= 0")
         if self.layers is not None and (not isinstance(self.layers, int) or self.layers < 1):
             raise ValueError(f"layers={self.layers!r} must be a positive int or None")
         if not (self.lr > 0 and math.isfinite(self.lr)):

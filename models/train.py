@@ -20,9 +20,13 @@ The run is configured by :class:`graphkit.models.config.TrainConfig`;
 :func:`graphkit.models.benchmark.benchmark_models` trains every baseline over
 several seeds.
 
-On CPU a fixed seed gives bit-identical runs: weights, dropout masks and the
-shuffling order all come from seeded generators, and PyTorch's deterministic
-algorithms are switched on while training.
+On CPU a fixed seed and thread count give bit-identical runs: weights,
+dropout masks and the shuffling order all come from seeded generators, and
+PyTorch's deterministic algorithms are switched on while training. Unless
+:attr:`TrainConfig.threads <graphkit.models.config.TrainConfig.threads>` is
+given the count is timed (:func:`graphkit.models.threads.choose_threads`),
+and another count sums floating-point numbers in another order; the count
+used is in ``result.json``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ import logging
 import math
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +50,7 @@ from graphkit.models.config import TrainConfig, resolve_device
 from graphkit.models.evaluate import predict
 from graphkit.models.evaluator import Evaluator
 from graphkit.models.registry import build_model
+from graphkit.models.threads import choose_threads
 
 __all__ = ["TrainResult", "train", "labelled_videos", "deterministic"]
 
@@ -71,6 +76,8 @@ class TrainResult:
         history (list[dict]): Per epoch: ``epoch``, ``loss``, ``train_top1``,
             ``valid_top1``, ``valid_macro_f1``, ``seconds``, ``segments``,
             ``segments_per_s``.
+        threads (int): CPU threads torch trained with
+            (:attr:`TrainConfig.threads <graphkit.models.config.TrainConfig.threads>`).
     """
 
     out: str
@@ -83,6 +90,7 @@ class TrainResult:
     segments_per_s: float
     test: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
+    threads: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``nan`` becomes ``None``)."""
@@ -115,19 +123,48 @@ def deterministic(seed: int) -> Iterator[None]:
 
 def _load_dataset(config: TrainConfig):
     """Build or reuse the processed dataset, refusing a cache made for another task."""
-    from graphkit.loaders.pyg_dataset import Action100MDataset, stored_task
+    from graphkit.loaders.ondisk import read_manifest
+    from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, stored_task
 
     task = config.task()
+    on_disk = config.on_disk or read_manifest(config.dataset_dir / "processed") is not None
     stored = stored_task(config.dataset_dir)
-    if stored is not None:
+    if stored is not None and not (on_disk and config.sources):
         if stored != task:
             found, wanted = stored.to_dict(), task.to_dict()
             differ = [key for key in wanted if found.get(key) != wanted[key]]
             raise ValueError(f"the dataset in {config.dataset_dir} was built for {({k: found.get(k) for k in differ})}, "
                              f"not {({k: wanted[k] for k in differ})}; use another dataset_root")
-    elif not config.sources:
+    elif stored is None and not config.sources:
         raise ValueError(f"no sources given and no processed dataset in {config.dataset_dir}")
+    if on_disk:
+        # Given sources, an on-disk dataset built from other inputs or for another task is rebuilt.
+        return Action100MOnDiskDataset(str(config.dataset_dir), list(config.sources), task=task, log=False)
     return Action100MDataset(str(config.dataset_dir), list(config.sources), task=task, log=False)
+
+
+def _training_step(model: torch.nn.Module, batch: Any, device: torch.device) -> Callable[[], None]:
+    """A forward and backward pass on one batch that leaves no trace (for timing thread counts)."""
+    batch = batch.to(device)
+
+    def step() -> None:
+        with torch.random.fork_rng(devices=[]):
+            store = batch["segment"]
+            logits = model(batch)
+            F.cross_entropy(logits[store.train_mask], store.y[store.train_mask]).backward()
+        model.zero_grad(set_to_none=True)
+
+    return step
+
+
+@contextlib.contextmanager
+def _torch_threads_restored() -> Iterator[None]:
+    """Give torch back the thread count it had: choosing one for a run must not outlive it."""
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def labelled_videos(train_index: torch.Tensor, fraction: float, seed: int) -> torch.Tensor:
@@ -184,8 +221,6 @@ def train(config: TrainConfig) -> TrainResult:
         ValueError: If the dataset has no training video with a label, or the
             config does not fit the cached dataset.
     """
-    from torch_geometric.loader import DataLoader
-
     device = resolve_device(config.device)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -199,7 +234,7 @@ def train(config: TrainConfig) -> TrainResult:
     write_config(out, config, dataset.vocabulary)
 
     evaluator = Evaluator()
-    with deterministic(config.seed):
+    with deterministic(config.seed), _torch_threads_restored():
         model = build_model(config.model, in_dim, num_classes, hidden=config.hidden, layers=config.layers,
                             dropout=config.dropout)
         if config.init_weights is not None:
@@ -207,10 +242,16 @@ def train(config: TrainConfig) -> TrainResult:
         model = model.to(device)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         shuffle = torch.Generator().manual_seed(config.seed)
-        train_loader = DataLoader(dataset[train_videos], batch_size=config.batch_size, shuffle=True,
-                                  generator=shuffle)
-        valid_loader = DataLoader(dataset[split["valid"]], batch_size=config.batch_size)
-        test_loader = DataLoader(dataset[split["test"]], batch_size=config.batch_size)
+        train_loader = dataset.loader(train_videos, batch_size=config.batch_size, shuffle=True, generator=shuffle,
+                                      num_workers=config.workers)
+        valid_loader = dataset.loader(split["valid"], batch_size=config.batch_size, num_workers=config.workers)
+        test_loader = dataset.loader(split["test"], batch_size=config.batch_size, num_workers=config.workers)
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        elif device.type == "cpu":
+            sample = next(iter(dataset.loader(train_videos[: config.batch_size], batch_size=config.batch_size)))
+            choose_threads(_training_step(model, sample, device))
+        threads = torch.get_num_threads()
 
         history: list[dict[str, Any]] = []
         best_score, best_epoch, best_valid_f1, best_state = -math.inf, 0, math.nan, None
@@ -267,7 +308,7 @@ def train(config: TrainConfig) -> TrainResult:
         out=str(out), model=config.model, device=str(device), best_epoch=best_epoch,
         epochs_run=len(history), train_videos=int(train_videos.numel()), best_valid_macro_f1=best_valid_f1,
         segments_per_s=statistics.fmean(row["segments_per_s"] for row in history), test=test,
-        history=history,
+        history=history, threads=threads,
     )
     write_result(out, result)
     return result

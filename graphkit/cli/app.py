@@ -17,10 +17,11 @@ commands, so ``graphkit --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -29,6 +30,7 @@ from rich.console import Console
 from graphkit.errors import GraphkitError
 
 __all__ = [
+    "progress_bar",
     "TYPER_SETTINGS",
     "BatchSize",
     "NonStrict",
@@ -106,6 +108,17 @@ def report_skips(report, limit: int = 20) -> None:
             console.print(f"  {violation}", highlight=False, markup=False)
         if report.videos_skipped > limit:
             console.print(f"  ... and {report.videos_skipped - limit} more")
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, *, unit: str = "", total: float | None = None) -> Iterator[tuple[Any, Any]]:
+    """A progress bar on stderr, shown only on a terminal: ``(progress, task_id)``."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=not console.is_terminal, transient=False) as progress:
+        yield progress, progress.add_task(description, total=total)
 
 
 def main() -> None:

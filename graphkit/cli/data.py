@@ -8,7 +8,9 @@ tree and draws its timeline.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -22,6 +24,7 @@ from graphkit.cli.app import (
     app,
     console,
     fail,
+    progress_bar,
     report_skips,
     run,
     validation_config,
@@ -83,23 +86,72 @@ def convert(
     out: Annotated[Path, typer.Option("--out", "-o", help="Dataset directory to write.")],
     label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
     top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.")] = 50,
-    on_disk: Annotated[bool, typer.Option("--on-disk", help="OnDiskDataset (for preview scale).")] = False,
+    on_disk: Annotated[bool, typer.Option(
+        "--on-disk", help="Compact memory-mapped shards (preview and full scale) instead of one in-memory file."
+    )] = False,
+    videos_per_shard: Annotated[int, typer.Option(help="Videos per shard (with --on-disk).", min=1)] = 4096,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
     batch_size: BatchSize = 256,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object: videos, segments, bytes, seconds, checksum, ..."
+    )] = False,
 ) -> None:
     """Convert SOURCEs into a PyG dataset directory (features, labels, splits)."""
-    from graphkit.loaders.pyg_dataset import build_dataset
     from graphkit.tasks import NodeTask
 
     def body() -> None:
-        dataset = build_dataset(
-            sources, out, task=NodeTask(label=label, top_k=top_k), on_disk=on_disk,
-            validation=validation_config(skip_invalid, non_strict), batch_size=batch_size,
-        )
-        console.print(f"wrote {len(dataset)} video graphs to {out}")
+        task = NodeTask(label=label, top_k=top_k)
+        validation = validation_config(skip_invalid, non_strict)
+        started = time.perf_counter()
+        if on_disk:
+            summary = _convert_on_disk(sources, out, task, validation, batch_size, videos_per_shard)
+        else:
+            from graphkit.loaders.pyg_dataset import build_dataset
+
+            dataset = build_dataset(sources, out, task=task, validation=validation, batch_size=batch_size)
+            files = [Path(path) for path in dataset.processed_paths]
+            summary = {"videos": len(dataset), "segments": dataset.num_segments,
+                       "bytes": sum(path.stat().st_size for path in files),
+                       "checksum": _file_checksum(files[0])}
+        summary["seconds"] = round(time.perf_counter() - started, 3)
+        if as_json:
+            print(json.dumps(summary))
+        else:
+            console.print(f"wrote {summary['videos']} video graphs ({summary['segments']} segments, "
+                          f"{summary['bytes']} bytes) to {out}")
 
     run(body)
+
+
+def _convert_on_disk(sources: list[str], out: Path, task, validation, batch_size: int,
+                     videos_per_shard: int) -> dict:
+    from graphkit.loaders.ondisk import build_shards
+
+    with progress_bar("convert", unit="videos") as (bar, task_id):
+        manifest = build_shards(
+            sources, out / "processed", task, validation=validation, batch_size=batch_size,
+            videos_per_shard=videos_per_shard, on_plan=lambda total: bar.update(task_id, total=total),
+            on_fragment=lambda result: bar.advance(task_id, result.rows),
+        )
+    skipped = manifest["skipped"]
+    if skipped:
+        console.print(f"skipped {len(skipped)} invalid videos:")
+        for entry in skipped[:20]:
+            console.print(f"  {entry['video_uid']}: {entry['rule']}: {entry['message']}", highlight=False,
+                          markup=False)
+    return {key: manifest[key] for key in ("videos", "segments", "bytes", "checksum")} | {
+        "shards": len(manifest["shards"]), "skipped": len(skipped),
+        "bytes_per_segment": round(manifest["bytes"] / max(1, manifest["segments"]), 2),
+    }
+
+
+def _file_checksum(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @app.command()

@@ -47,6 +47,13 @@ def train(
     init_weights: Annotated[
         Optional[Path], typer.Option(help="Start from this state dict (e.g. a pretrained encoder), not random weights.")
     ] = None,
+    on_disk: Annotated[bool, typer.Option(
+        "--on-disk", help="Train from compact on-disk shards (what convert --on-disk writes), memory bounded by a batch."
+    )] = False,
+    threads: Annotated[Optional[int], typer.Option(
+        help="CPU threads of torch (default: the fastest of 1, 2, 4, ... timed on a training step).", min=1
+    )] = None,
+    workers: Annotated[int, typer.Option(help="DataLoader worker processes building batches.", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
@@ -61,6 +68,7 @@ def train(
             device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
             feature_dim=feature_dim, label_fraction=label_fraction,
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
+            on_disk=on_disk, threads=threads, workers=workers,
         )
         result = run_training(config)
         if as_json:
@@ -70,7 +78,8 @@ def train(
         print(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
               f"valid macro-F1 {result.best_valid_macro_f1:.4f}; test top-1 {test['top1']:.4f}, "
               f"top-5 {test['top5']:.4f}, macro-F1 {test['macro_f1']:.4f} on {test['num_nodes']} segments; "
-              f"{result.segments_per_s:.0f} segments/s on {result.device}; saved to {result.out}")
+              f"{result.segments_per_s:.0f} segments/s on {result.device} ({result.threads} threads); "
+              f"saved to {result.out}")
 
     run(body)
 

@@ -41,7 +41,7 @@ Examples:
     True
 """
 
-from graphkit.features.bag_of_words import hashed_bag_of_words
+from graphkit.features.bag_of_words import TokenCounts, hashed_bag_of_words, hashed_token_counts
 from graphkit.features.encoders import HashingEncoder, SentenceTransformerEncoder, TextEncoder
 from graphkit.features.nodes import DEFAULT_TEXT_FIELDS, FeatureConfig, check_no_label_leakage, node_features
 from graphkit.features.temporal import TEMPORAL_COLUMNS, TEMPORAL_FEATURE_NAMES, temporal_features
@@ -53,6 +53,8 @@ __all__ = [
     "TEMPORAL_COLUMNS",
     "DEFAULT_TEXT_FIELDS",
     "hashed_bag_of_words",
+    "hashed_token_counts",
+    "TokenCounts",
     "temporal_features",
     "TextEncoder",
     "HashingEncoder",

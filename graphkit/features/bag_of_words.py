@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from graphkit.arrays import as_string_array, check_positive_int, seed_key
 from graphkit.typing import StringArrayLike
 
-__all__ = ["hashed_bag_of_words"]
+__all__ = ["TokenCounts", "hashed_token_counts", "hashed_bag_of_words"]
 
 _NON_LETTERS = r"[^\p{L}\p{M}]+"
 # 1 for the bytes a token is made of: a-z and every byte of a non-ASCII character.
@@ -28,7 +29,6 @@ _LETTER_BYTES[ord("a") : ord("z") + 1] = 1
 _LETTER_BYTES[0x80:] = 1
 # BLAKE2b personalization: the same token and seed hash differently elsewhere.
 _PERSON = b"graphkit.bow"
-
 
 
 def _token_hashes(tokens: list[str], seed: int) -> np.ndarray:
@@ -98,6 +98,100 @@ def _tokenize(field: pa.Array) -> list[tuple[list[str], np.ndarray, np.ndarray]]
     return parts
 
 
+@dataclass(frozen=True)
+class TokenCounts:
+    """The signed hashed bag of words in sparse form: each node's nonzero buckets.
+
+    Node ``i`` owns entries ``ptr[i]:ptr[i + 1]`` of :attr:`bucket` and
+    :attr:`count`, buckets ascending. Integer counts make the sparse form
+    exact: :meth:`to_dense` gives :func:`hashed_bag_of_words` bit for bit.
+
+    Args:
+        num_tokens (numpy.ndarray): ``[N]`` int64 nonzero buckets of each node.
+        bucket (numpy.ndarray): ``[M]`` int64 bucket of each entry, in ``[0, dim)``.
+        count (numpy.ndarray): ``[M]`` int64 signed token count of each entry (never 0).
+        dim (int): Number of buckets.
+    """
+
+    num_tokens: np.ndarray
+    bucket: np.ndarray
+    count: np.ndarray
+    dim: int
+
+    @property
+    def ptr(self) -> np.ndarray:
+        """``[N + 1]`` int64 offsets of each node's entries."""
+        return np.concatenate(([0], np.cumsum(self.num_tokens, dtype=np.int64)))
+
+    def to_dense(self) -> np.ndarray:
+        """``float32`` ``(N, dim)`` rows of unit L2 norm (zero rows where a node has no entry)."""
+        num_nodes = len(self.num_tokens)
+        rows = np.repeat(np.arange(num_nodes, dtype=np.int64), self.num_tokens)
+        out = np.zeros((num_nodes, self.dim), dtype=np.float32)
+        out[rows, self.bucket] = self.count
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        np.divide(out, norms, out=out, where=norms > 0)
+        return out
+
+
+def hashed_token_counts(
+    texts: StringArrayLike | Sequence[StringArrayLike],
+    dim: int = 256,
+    *,
+    seed: int = 0,
+) -> TokenCounts:
+    """The signed hashed bag of words of each node, as sparse integer counts.
+
+    Takes the arguments of :func:`hashed_bag_of_words`, whose rows are
+    ``hashed_token_counts(...).to_dense()``; a compact form to store (a few
+    bytes per token instead of ``4 * dim`` bytes per node).
+
+    Returns:
+        TokenCounts: The nonzero buckets of each node.
+
+    Examples:
+        >>> counts = hashed_token_counts(["cut cut paper", None], dim=4)
+        >>> counts.num_tokens.tolist(), int(abs(counts.count).max())
+        ([2, 0], 2)
+    """
+    dim = check_positive_int(dim, "dim")
+    seed_key(seed)
+    if isinstance(texts, (pa.Array, pa.ChunkedArray, np.ndarray)) or not any(
+        isinstance(t, (pa.Array, pa.ChunkedArray, np.ndarray, list, tuple)) for t in texts
+    ):
+        fields = [as_string_array(texts, "texts")]
+    else:
+        fields = [as_string_array(t, f"texts[{i}]") for i, t in enumerate(texts)]
+    num_nodes = len(fields[0])
+    if any(len(field) != num_nodes for field in fields):
+        raise ValueError(f"text arrays differ in length: {[len(field) for field in fields]}")
+
+    keys = []
+    for field in fields:
+        for uniques, codes, rows in _tokenize(field):
+            if not codes.size:
+                continue
+            hashes = _token_hashes(uniques, seed)
+            buckets = (hashes % np.uint64(dim)).astype(np.int64)
+            # Each token is one int64: (node * dim + bucket) * 2 + (sign > 0).
+            positive = (hashes >> np.uint64(63) == 0).astype(np.int64)
+            keys.append((rows * dim + buckets[codes]) * 2 + positive[codes])
+    if not keys:
+        empty = np.zeros(0, dtype=np.int64)
+        return TokenCounts(np.zeros(num_nodes, dtype=np.int64), empty, empty, dim)
+    # One sort of the packed tokens groups them by (node, bucket), and no dense
+    # N x dim block is needed, whatever dim is.
+    packed = np.sort(np.concatenate(keys))
+    key, sign = packed >> 1, (packed & 1) * 2 - 1
+    first = np.flatnonzero(np.diff(key, prepend=np.int64(-1)))
+    total = np.add.reduceat(sign, first)
+    key = key[first]
+    nonzero = total != 0
+    key, total = key[nonzero], total[nonzero]
+    num_tokens = np.bincount(key // dim, minlength=num_nodes).astype(np.int64)
+    return TokenCounts(num_tokens, key % dim, total, dim)
+
+
 def hashed_bag_of_words(
     texts: StringArrayLike | Sequence[StringArrayLike],
     dim: int = 256,
@@ -132,28 +226,4 @@ def hashed_bag_of_words(
         >>> hashed_bag_of_words([caption, action], dim=8).shape
         (2, 8)
     """
-    dim = check_positive_int(dim, "dim")
-    seed_key(seed)
-    if isinstance(texts, (pa.Array, pa.ChunkedArray, np.ndarray)) or not any(
-        isinstance(t, (pa.Array, pa.ChunkedArray, np.ndarray, list, tuple)) for t in texts
-    ):
-        fields = [as_string_array(texts, "texts")]
-    else:
-        fields = [as_string_array(t, f"texts[{i}]") for i, t in enumerate(texts)]
-    num_nodes = len(fields[0])
-    if any(len(field) != num_nodes for field in fields):
-        raise ValueError(f"text arrays differ in length: {[len(field) for field in fields]}")
-
-    flat = np.zeros(num_nodes * dim, dtype=np.float32)
-    for field in fields:
-        for uniques, codes, rows in _tokenize(field):
-            if not codes.size:
-                continue
-            hashes = _token_hashes(uniques, seed)
-            buckets = (hashes % np.uint64(dim)).astype(np.int64)
-            signs = np.where(hashes >> np.uint64(63), -1.0, 1.0).astype(np.float32)
-            np.add.at(flat, rows * dim + buckets[codes], signs[codes])
-    out = flat.reshape(num_nodes, dim)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    np.divide(out, norms, out=out, where=norms > 0)
-    return out
+    return hashed_token_counts(texts, dim, seed=seed).to_dense()

@@ -286,3 +286,14 @@ def test_real_sample_briefs_and_actors() -> None:
     encoded = vocab.encode(actors)
     assert len(vocab) == 11 and encoded.max() == 10
     assert (encoded[train] >= 0).sum() == sum(vocab.counts)
+
+
+def test_counts_summed_over_batches_fit_the_same_vocabulary():
+    briefs = ["Cut paper", "Open box", "Open lid", "Stir soup", "cut wood", "N/A", None, "Pour tea"]
+    whole = LabelVocabulary.fit(briefs, kind="verb", top_k=2)
+    counts = {}
+    for part in (briefs[:3], briefs[3:]):
+        for label in extract_labels(part, "verb").drop_null().to_pylist():
+            counts[label] = counts.get(label, 0) + 1
+    assert LabelVocabulary.from_counts(counts, kind="verb", top_k=2) == whole
+    assert whole.encode_labels(["cut", "pour", None]).tolist() == [whole.classes.index("cut"), whole.other_index, -1]

@@ -10,7 +10,7 @@ from graphkit.loaders import sources
 from graphkit.loaders.config import ON_BAD_FILES, Reader, ReaderConfig
 from graphkit.loaders.hf import iter_hf_batches
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
-from graphkit.loaders.parquet import iter_parquet_batches
+from graphkit.loaders.parquet import iter_fragment_batches, iter_parquet_batches
 from graphkit.schema import SOURCE_SCHEMA, STRUCTURE_FIELDS
 
 STRUCTURE = ReaderConfig(node_fields=STRUCTURE_FIELDS, metadata=False)
@@ -56,7 +56,7 @@ def test_reader_config_is_importable_from_sources_too():
     assert "ReaderConfig" in sources.__all__
 
 
-@pytest.mark.parametrize("reader", [iter_parquet_batches, iter_json_batches, iter_jsonl_batches, iter_hf_batches])
+@pytest.mark.parametrize("reader", [iter_parquet_batches, iter_fragment_batches, iter_json_batches, iter_jsonl_batches, iter_hf_batches])
 def test_every_reader_has_the_reader_signature(reader):
     protocol = inspect.signature(Reader.__call__)
     signature = inspect.signature(reader)

@@ -47,8 +47,6 @@ def test_dataset_holds_every_video_with_its_features_and_labels(tmp_path, source
     split = dataset.get_idx_split()
     assert sorted(torch.cat(list(split.values())).tolist()) == list(range(30))
     assert torch.equal(split["train"], torch.from_numpy(np.flatnonzero(TASK.split(trees) == 0)))
-    if isinstance(dataset, Action100MOnDiskDataset):
-        dataset.close()
 
 
 def test_in_memory_dataset_is_cached_and_batches(tmp_path, source):

@@ -131,3 +131,18 @@ def test_bad_arguments() -> None:
         hashed_bag_of_words("cut paper")
     with pytest.raises(TypeError, match="seed must be an integer"):
         hashed_bag_of_words(TEXTS, 8, seed=0.5)
+
+
+def test_token_counts_are_the_dense_features_bit_for_bit():
+    from graphkit.features import hashed_token_counts
+
+    texts = [["Cut the paper, cut!", None, "", "Ça coûte cher — ÉTÉ", "x " * 300, "naïve café"],
+             ["paper", "only this", None, "été", "y", None]]
+    for dim in (1, 7, 256, 4096):
+        counts = hashed_token_counts(texts, dim, seed=3)
+        dense = hashed_bag_of_words(texts, dim, seed=3)
+        assert np.array_equal(counts.to_dense().view(np.uint32), dense.view(np.uint32))
+        assert (counts.count != 0).all() and counts.bucket.max() < dim
+        assert counts.ptr[-1] == counts.bucket.size == counts.num_tokens.sum()
+        for row in range(len(texts[0])):  # buckets ascend within a row
+            assert np.all(np.diff(counts.bucket[counts.ptr[row]:counts.ptr[row + 1]]) > 0)

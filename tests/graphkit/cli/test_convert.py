@@ -1,0 +1,44 @@
+"""``graphkit convert --on-disk --json`` and ``graphkit train --on-disk`` on what convert wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from graphkit.loaders.synth import write_parquet
+from tests.graphkit.cli.runner import graphkit
+
+
+def test_on_disk_convert_prints_one_json_object_and_train_reuses_it(tmp_path):
+    data = tmp_path / "videos.parquet"
+    write_parquet(data, 40, seed=2, videos_per_row_group=10)
+    converted = graphkit("convert", str(data), "--out", str(tmp_path / "ds"), "--on-disk", "--json",
+                         "--videos-per-shard", "16")
+    assert converted.returncode == 0, converted.stderr
+    summary = json.loads(converted.stdout)
+    assert {"videos", "segments", "bytes", "seconds", "checksum"} <= set(summary)
+    assert summary["videos"] == 40 and summary["shards"] == 4  # two 20-video fragments, each cut at 16
+    assert 0 < summary["bytes"] / summary["segments"] <= 250
+    manifest = tmp_path / "ds" / "processed" / "manifest.json"
+    assert json.loads(manifest.read_text())["checksum"] == summary["checksum"]
+    stamp = os.stat(manifest).st_mtime_ns
+
+    trained = graphkit("train", str(data), "--dataset-root", str(tmp_path / "ds"), "--on-disk", "--epochs", "1",
+                       "--model", "mlp", "--threads", "1", "--out", str(tmp_path / "run"), "--json")
+    assert trained.returncode == 0, trained.stderr
+    result = json.loads(trained.stdout)
+    assert result["epochs_run"] == 1 and result["threads"] == 1
+    assert os.stat(manifest).st_mtime_ns == stamp  # no second processing pass
+
+    again = graphkit("convert", str(data), "--out", str(tmp_path / "ds2"), "--on-disk", "--json",
+                     "--videos-per-shard", "16", "--batch-size", "3")
+    assert json.loads(again.stdout)["checksum"] == summary["checksum"]
+
+
+def test_in_memory_convert_json_has_the_same_keys(tmp_path):
+    data = tmp_path / "videos.parquet"
+    write_parquet(data, 8, seed=2)
+    converted = graphkit("convert", str(data), "--out", str(tmp_path / "ds"), "--json")
+    assert converted.returncode == 0, converted.stderr
+    summary = json.loads(converted.stdout)
+    assert summary["videos"] == 8 and summary["segments"] > 8 and len(summary["checksum"]) == 64
