@@ -51,7 +51,7 @@ def fragment_name(fragment: Any) -> str:
 def plan_fragments(
     sources: Sequence[Any],
     *,
-    videos_per_fragment: int = 4096,
+    videos_per_fragment: int = 1024,
     storage_options: Mapping[str, Any] | None = None,
 ) -> list[Any]:
     """Cut sources into fragments of about ``videos_per_fragment`` videos each.
@@ -61,7 +61,7 @@ def plan_fragments(
             accepts, as a list.
         videos_per_fragment (int, optional): Row groups of a parquet file are
             joined until they hold at least this many videos (a larger row
-            group is a fragment by itself). (default: :obj:`4096`)
+            group is a fragment by itself). (default: :obj:`1024`)
         storage_options (Mapping, optional): Passed to :mod:`fsspec` for URLs.
 
     Returns:

@@ -143,7 +143,7 @@ def process_fragment(
     *,
     validation: ValidationConfig | None = None,
     batch_size: int = 256,
-    videos_per_shard: int = 4096,
+    videos_per_shard: int = 1024,
 ) -> FragmentResult:
     """Turn one fragment into shards named ``{index:05d}-{part:03d}`` under ``directory``.
 
@@ -234,7 +234,7 @@ def build_shards(
     *,
     validation: ValidationConfig | None = None,
     batch_size: int = 256,
-    videos_per_shard: int = 4096,
+    videos_per_shard: int = 1024,
     run: Callable[..., list[FragmentResult]] | None = None,
     on_plan: Callable[[int | None], None] | None = None,
     on_fragment: Callable[[FragmentResult], None] | None = None,
@@ -248,7 +248,7 @@ def build_shards(
         validation (ValidationConfig, optional): Invariant checking. (default: strict)
         batch_size (int, optional): Videos per tree batch. (default: :obj:`256`)
         videos_per_shard (int, optional): Videos per shard and, for parquet,
-            per fragment. (default: :obj:`4096`)
+            per fragment. (default: :obj:`1024`)
         run (callable, optional): ``run(fragments, staging, task, validation,
             batch_size, videos_per_shard, on_fragment)`` processes all
             fragments and returns their results (an engine, e.g. Ray); by

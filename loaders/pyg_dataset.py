@@ -242,7 +242,7 @@ class Action100MOnDiskDataset(Dataset):
             (default: strict, raising)
         batch_size (int, optional): Videos per tree batch while processing.
             (default: :obj:`256`)
-        videos_per_shard (int, optional): Videos per shard. (default: :obj:`4096`)
+        videos_per_shard (int, optional): Videos per shard. (default: :obj:`1024`)
         transform (callable, optional): Applied to each video on access.
         force_reload (bool, optional): Process again even if cached.
             (default: :obj:`False`)
@@ -271,7 +271,7 @@ class Action100MOnDiskDataset(Dataset):
         task: NodeTask | None = None,
         validation: ValidationConfig | None = None,
         batch_size: int = 256,
-        videos_per_shard: int = 4096,
+        videos_per_shard: int = 1024,
         transform: Callable | None = None,
         force_reload: bool = False,
         log: bool = True,

@@ -119,10 +119,10 @@ class ShardWriter:
         directory (str or Path): Where shard directories are created.
         task (NodeTask): Features (the text fields hashed) and labels.
         videos_per_shard (int, optional): Videos that make a shard full.
-            (default: :obj:`4096`)
+            (default: :obj:`1024`)
     """
 
-    def __init__(self, directory: str | Path, task: NodeTask, videos_per_shard: int = 4096) -> None:
+    def __init__(self, directory: str | Path, task: NodeTask, videos_per_shard: int = 1024) -> None:
         self.directory = Path(directory)
         self.task = task
         self.videos_per_shard = videos_per_shard

@@ -63,6 +63,7 @@ def write_parquet(
         raise ValueError(f"videos_per_row_group={videos_per_row_group} must be >= 1")
     batches = generate_batches(num_videos, seed=seed, config=config, videos_per_batch=videos_per_row_group)
     path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(path, SOURCE_SCHEMA) as writer:
         for batch in batches:
             writer.write_batch(batch, row_group_size=batch.num_rows)

@@ -89,7 +89,7 @@ def convert(
     on_disk: Annotated[bool, typer.Option(
         "--on-disk", help="Compact memory-mapped shards (preview and full scale) instead of one in-memory file."
     )] = False,
-    videos_per_shard: Annotated[int, typer.Option(help="Videos per shard (with --on-disk).", min=1)] = 4096,
+    videos_per_shard: Annotated[int, typer.Option(help="Videos per shard (with --on-disk).", min=1)] = 1024,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
     batch_size: BatchSize = 256,

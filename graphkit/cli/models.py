@@ -130,6 +130,8 @@ def benchmark_models(
     batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
     label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+    on_disk: Annotated[bool, typer.Option("--on-disk", help="Train from compact on-disk shards.")] = False,
+    threads: Annotated[Optional[int], typer.Option(help="CPU threads of torch (default: timed).", min=1)] = None,
 ) -> None:
     """Train every baseline over N seeds; print a markdown table (mean ± std)."""
 
@@ -139,7 +141,7 @@ def benchmark_models(
         if seeds < 1:
             raise ValueError(f"seeds={seeds} must be >= 1")
         print(run_benchmark(sources, models or None, seeds=range(seeds), out=out, epochs=epochs, hidden=hidden,
-                            batch_size=batch_size, label=label, device=device))
+                            batch_size=batch_size, label=label, device=device, on_disk=on_disk, threads=threads))
 
     run(body)
 

@@ -55,3 +55,12 @@ def test_write_parquet_rejects_bad_arguments_before_writing(tmp_path: pathlib.Pa
     with pytest.raises(TypeError, match="config must be a SynthConfig"):
         write_parquet(tmp_path / "b.parquet", 5, config="default")
     assert not list(tmp_path.iterdir())
+
+
+def test_write_parquet_creates_the_missing_folders(tmp_path):
+    import pyarrow.parquet as pq
+
+    from graphkit.loaders.synth import write_parquet
+
+    path = write_parquet(tmp_path / "data" / "deeper" / "v.parquet", 3)
+    assert pq.read_table(path).num_rows == 3
