@@ -166,6 +166,8 @@ class ShardedVideos:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         num_workers: int = 0,
+        replicas: int = 1,
+        rank: int = 0,
     ) -> DataLoader:
         """A ``DataLoader`` of mini-batches of the given videos.
 
@@ -178,11 +180,15 @@ class ShardedVideos:
             generator (torch.Generator, optional): Source of the shuffling.
             num_workers (int, optional): Worker processes building batches;
                 ``0`` builds them in this process. (default: :obj:`0`)
+            replicas (int, optional): Processes of a data-parallel run; see
+                :class:`ShardBatchSampler`. (default: :obj:`1`)
+            rank (int, optional): This process among them. (default: :obj:`0`)
 
         Returns:
             torch.utils.data.DataLoader: Yields PyG ``Batch`` objects.
         """
-        sampler = ShardBatchSampler(self, indices, batch_size=batch_size, shuffle=shuffle, generator=generator)
+        sampler = ShardBatchSampler(self, indices, batch_size=batch_size, shuffle=shuffle, generator=generator,
+                                    replicas=replicas, rank=rank)
         return DataLoader(_Batches(self), batch_sampler=sampler, collate_fn=_as_is, num_workers=num_workers,
                           persistent_workers=num_workers > 0)
 
@@ -217,12 +223,22 @@ class ShardBatchSampler(Sampler[list[int]]):
         shuffle (bool, optional): Each epoch, shuffle the videos within each
             shard and the order of all batches. (default: :obj:`False`)
         generator (torch.Generator, optional): Source of the shuffling.
+        replicas (int, optional): Processes of a data-parallel run. Each
+            draws the same global batches (same generator seed) and keeps
+            videos ``rank, rank + replicas, ...`` of each; a global batch of
+            fewer than ``replicas`` videos (a shard's last) is left out, on
+            every rank alike. (default: :obj:`1`)
+        rank (int, optional): This process, in ``[0, replicas)``. (default: :obj:`0`)
     """
 
     def __init__(self, videos: ShardedVideos, indices: Sequence[int] | np.ndarray | torch.Tensor, *,
-                 batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None) -> None:
+                 batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
+                 replicas: int = 1, rank: int = 0) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size} must be positive")
+        if not 0 <= rank < replicas:
+            raise ValueError(f"rank={rank} must lie in [0, replicas={replicas})")
+        self.replicas, self.rank = replicas, rank
         self.indices = np.asarray(indices, dtype=np.int64).reshape(-1)
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -232,7 +248,9 @@ class ShardBatchSampler(Sampler[list[int]]):
         self._groups = np.split(self.indices[order], np.flatnonzero(np.diff(shards[order])) + 1) if order.size else []
 
     def __len__(self) -> int:
-        return sum(-(-group.size // self.batch_size) for group in self._groups)
+        sizes = [min(self.batch_size, group.size - start) for group in self._groups
+                 for start in range(0, group.size, self.batch_size)]
+        return sum(size >= self.replicas for size in sizes)
 
     def _permutation(self, n: int) -> np.ndarray:
         return torch.randperm(n, generator=self.generator).numpy()
@@ -245,4 +263,5 @@ class ShardBatchSampler(Sampler[list[int]]):
             batches.extend(group[i:i + self.batch_size].tolist() for i in range(0, group.size, self.batch_size))
         order = self._permutation(len(batches)) if self.shuffle else range(len(batches))
         for i in order:
-            yield batches[i]
+            if len(batches[i]) >= self.replicas:
+                yield batches[i][self.rank :: self.replicas]

@@ -136,10 +136,16 @@ class _Action100MBase:
         return {name: torch.nonzero(self._split == code).flatten() for code, name in enumerate(SPLIT_NAMES)}
 
     def loader(self, indices: Sequence[int] | torch.Tensor, *, batch_size: int = 32, shuffle: bool = False,
-               generator: torch.Generator | None = None, num_workers: int = 0):
-        """A PyG ``DataLoader`` of mini-batches of whole videos (the same call as the on-disk dataset's)."""
+               generator: torch.Generator | None = None, num_workers: int = 0, replicas: int = 1, rank: int = 0):
+        """A PyG ``DataLoader`` of mini-batches of whole videos (the same call as the on-disk dataset's).
+
+        Raises:
+            ValueError: If ``replicas`` > 1: data-parallel runs read the on-disk dataset.
+        """
         from torch_geometric.loader import DataLoader
 
+        if replicas > 1:
+            raise ValueError("data-parallel training reads the on-disk dataset; convert or train with --on-disk")
         return DataLoader(self[torch.as_tensor(indices)], batch_size=batch_size, shuffle=shuffle,
                           generator=generator, num_workers=num_workers)
 
@@ -349,11 +355,11 @@ class Action100MOnDiskDataset(Dataset):
         return {name: torch.nonzero(split == code).flatten() for code, name in enumerate(SPLIT_NAMES)}
 
     def loader(self, indices: Sequence[int] | torch.Tensor, *, batch_size: int = 32, shuffle: bool = False,
-               generator: torch.Generator | None = None, num_workers: int = 0):
+               generator: torch.Generator | None = None, num_workers: int = 0, replicas: int = 1, rank: int = 0):
         """Mini-batches of whole videos, built straight from the shards (see :meth:`ShardedVideos.loader
         <graphkit.loaders.batches.ShardedVideos.loader>`)."""
         return self.videos.loader(np.asarray(indices), batch_size=batch_size, shuffle=shuffle, generator=generator,
-                                  num_workers=num_workers)
+                                  num_workers=num_workers, replicas=replicas, rank=rank)
 
 
 def build_dataset(

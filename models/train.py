@@ -47,10 +47,11 @@ import torch.nn.functional as F
 
 from graphkit.models.checkpoint import json_ready, load_weights, write_checkpoint, write_config, write_result
 from graphkit.models.config import TrainConfig, resolve_device
+from graphkit.models.distributed import Distributed
 from graphkit.models.evaluate import predict
 from graphkit.models.evaluator import Evaluator
 from graphkit.models.registry import build_model
-from graphkit.models.threads import choose_threads
+from graphkit.models.threads import available_cpus, choose_threads
 
 __all__ = ["TrainResult", "train", "labelled_videos", "deterministic"]
 
@@ -77,7 +78,9 @@ class TrainResult:
             ``valid_top1``, ``valid_macro_f1``, ``seconds``, ``segments``,
             ``segments_per_s``.
         threads (int): CPU threads torch trained with
-            (:attr:`TrainConfig.threads <graphkit.models.config.TrainConfig.threads>`).
+            (:attr:`TrainConfig.threads <graphkit.models.config.TrainConfig.threads>`), per process.
+        world_size (int): Processes that trained together
+            (:mod:`graphkit.models.distributed`; 1 without ``torchrun``).
     """
 
     out: str
@@ -91,6 +94,7 @@ class TrainResult:
     test: dict[str, Any]
     history: list[dict[str, Any]] = field(default_factory=list)
     threads: int = 1
+    world_size: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``nan`` becomes ``None``)."""
@@ -222,16 +226,21 @@ def train(config: TrainConfig) -> TrainResult:
             config does not fit the cached dataset.
     """
     device = resolve_device(config.device)
+    group = Distributed.from_environment(device)
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    dataset = _load_dataset(config)
+    # Rank 0 processes the dataset if needed; the others then open what it wrote.
+    dataset = _load_dataset(config) if group.is_main else None
+    group.barrier()
+    dataset = dataset or _load_dataset(config)
     split = dataset.get_idx_split()
     if split["train"].numel() == 0:
         raise ValueError(f"no training video among the {len(dataset)} videos of {config.dataset_dir}")
     train_videos = labelled_videos(split["train"], config.label_fraction, config.seed)
     in_dim = dataset.num_segment_features
     num_classes = dataset.vocabulary.num_classes
-    write_config(out, config, dataset.vocabulary)
+    if group.is_main:
+        write_config(out, config, dataset.vocabulary)
 
     evaluator = Evaluator()
     with deterministic(config.seed), _torch_threads_restored():
@@ -240,14 +249,17 @@ def train(config: TrainConfig) -> TrainResult:
         if config.init_weights is not None:
             load_weights(model, config.init_weights)
         model = model.to(device)
+        trained = group.wrap(model)
         optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         shuffle = torch.Generator().manual_seed(config.seed)
         train_loader = dataset.loader(train_videos, batch_size=config.batch_size, shuffle=True, generator=shuffle,
-                                      num_workers=config.workers)
+                                      num_workers=config.workers, replicas=group.world_size, rank=group.rank)
         valid_loader = dataset.loader(split["valid"], batch_size=config.batch_size, num_workers=config.workers)
         test_loader = dataset.loader(split["test"], batch_size=config.batch_size, num_workers=config.workers)
         if config.threads is not None:
             torch.set_num_threads(config.threads)
+        elif group.active and device.type == "cpu":
+            torch.set_num_threads(max(1, available_cpus() // group.world_size))
         elif device.type == "cpu":
             sample = next(iter(dataset.loader(train_videos[: config.batch_size], batch_size=config.batch_size)))
             choose_threads(_training_step(model, sample, device))
@@ -255,7 +267,7 @@ def train(config: TrainConfig) -> TrainResult:
 
         history: list[dict[str, Any]] = []
         best_score, best_epoch, best_valid_f1, best_state = -math.inf, 0, math.nan, None
-        with _progress(config.progress) as progress:
+        with _progress(config.progress and group.is_main) as progress:
             bar = progress.add_task(f"{config.model}", total=config.epochs, status="")
             for epoch in range(1, config.epochs + 1):
                 model.train()
@@ -266,20 +278,24 @@ def train(config: TrainConfig) -> TrainResult:
                     store = batch["segment"]
                     segments += store.num_nodes
                     mask = store.train_mask
-                    if not bool(mask.any()):
+                    count = int(mask.sum())
+                    (total,) = group.sum([count])  # the global batch's labelled segments
+                    if total == 0:
                         continue
                     optimizer.zero_grad()
-                    logits = model(batch)
-                    loss = F.cross_entropy(logits[mask], store.y[mask])
-                    loss.backward()
+                    logits = trained(batch)
+                    summed = F.cross_entropy(logits[mask], store.y[mask], reduction="sum")
+                    # DDP averages the ranks' gradients: scaled so, they are the global mean loss's.
+                    (summed * (group.world_size / total)).backward()
                     optimizer.step()
-                    count = int(mask.sum())
-                    loss_sum += loss.item() * count
+                    loss_sum += summed.item()
                     labelled += count
                     correct += int((logits[mask].argmax(dim=1) == store.y[mask]).sum())
                 if device.type == "cuda":
                     torch.cuda.synchronize(device)
                 seconds = time.perf_counter() - started
+                loss_sum, labelled, correct, segments = group.sum([loss_sum, labelled, correct, segments])
+                seconds = group.sum([seconds])[0] / group.world_size
                 if labelled == 0:
                     raise ValueError(f"no labelled segment among the {len(train_videos)} training videos used "
                              f"(label_fraction={config.label_fraction})")
@@ -293,7 +309,8 @@ def train(config: TrainConfig) -> TrainResult:
                 if score > best_score:
                     best_score, best_epoch, best_valid_f1 = score, epoch, valid["macro_f1"]
                     best_state = copy.deepcopy(model.state_dict())
-                    write_checkpoint(out, config, in_dim, num_classes, epoch, best_state)
+                    if group.is_main:
+                        write_checkpoint(out, config, in_dim, num_classes, epoch, best_state)
                 status = (f"loss {row['loss']:.3f}  train top1 {row['train_top1']:.3f}  "
                           f"valid F1 {valid['macro_f1']:.3f}  {row['segments_per_s']:.0f} seg/s")
                 progress.update(bar, advance=1, status=status)
@@ -308,7 +325,8 @@ def train(config: TrainConfig) -> TrainResult:
         out=str(out), model=config.model, device=str(device), best_epoch=best_epoch,
         epochs_run=len(history), train_videos=int(train_videos.numel()), best_valid_macro_f1=best_valid_f1,
         segments_per_s=statistics.fmean(row["segments_per_s"] for row in history), test=test,
-        history=history, threads=threads,
+        history=history, threads=threads, world_size=group.world_size,
     )
-    write_result(out, result)
+    if group.is_main:
+        write_result(out, result)
     return result

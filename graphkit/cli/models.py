@@ -6,6 +6,7 @@ Heavy imports (torch, PyG, the models) happen inside the commands.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -71,6 +72,8 @@ def train(
             on_disk=on_disk, threads=threads, workers=workers,
         )
         result = run_training(config)
+        if os.environ.get("RANK", "0") != "0":
+            return  # under torchrun, rank 0 reports for all
         if as_json:
             print(json.dumps(result.to_dict()))
             return
