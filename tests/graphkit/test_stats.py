@@ -52,8 +52,10 @@ def test_accumulator_keeps_no_per_video_state():
     finally:
         tracemalloc.stop()
     assert acc.videos == 8 * 50 and acc.totals()["nodes"] == 8 * trees.num_nodes
-    per_batch = len(json.dumps(video_stats(trees)))  # what keeping one batch's records would cost, at least
-    assert after_seven - after_one < per_batch / 4, (after_one, after_seven, per_batch)
+    # Keeping six batches' records would cost more than six times their JSON text (dicts are bigger);
+    # allow one batch's worth for lazy caches and counter resizing.
+    per_batch = len(json.dumps(video_stats(trees)))
+    assert after_seven - after_one < per_batch, (after_one, after_seven, per_batch)
 
 
 def test_streamed_json_is_the_contract_in_one_object():
