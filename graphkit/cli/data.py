@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -65,16 +66,22 @@ def stats(
     """Per-level counts, depth, edges, annotation coverage and label distribution."""
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.schema import STRUCTURE_FIELDS
-    from graphkit.stats import StatsAccumulator
+    from graphkit.stats import StatsAccumulator, iter_stats_json
     from graphkit.validation import ValidationReport
 
     def body() -> None:
         fields = (*STRUCTURE_FIELDS, "plm_action", "plm_caption", "llama3_caption", "gpt")
         accumulator, report = StatsAccumulator(), ValidationReport()
-        for trees in iter_tree_batches(sources, node_fields=fields, batch_size=batch_size,
-                                       validation=validation_config(skip_invalid, non_strict), report=report):
-            accumulator.add(trees)
-        print(json.dumps(accumulator.to_json()) if as_json else accumulator.report())
+        batches = iter_tree_batches(sources, node_fields=fields, batch_size=batch_size,
+                                    validation=validation_config(skip_invalid, non_strict), report=report)
+        if as_json:  # streamed batch by batch: the videos list is never held whole
+            for chunk in iter_stats_json(batches, accumulator):
+                sys.stdout.write(chunk)
+            sys.stdout.write("\n")
+        else:
+            for trees in batches:
+                accumulator.add(trees)
+            print(accumulator.report())
         report_skips(report)
 
     run(body)

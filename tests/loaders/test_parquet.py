@@ -194,3 +194,25 @@ def test_arrow_memory_stays_bounded_by_a_row_group_whatever_the_file_size(tmp_pa
 
     small, large = peak(8), peak(64)
     assert large <= 1.25 * small, (small, large)
+
+
+def test_arrow_memory_is_bounded_by_batches_not_by_the_row_group(tmp_path):
+    """A big row group is decoded a batch at a time: the peak does not hold the whole group."""
+    from graphkit.synth import generate_batch
+
+    path = tmp_path / "one-group.parquet"
+    pq.write_table(pa.Table.from_batches([generate_batch(400, seed=4)]), path, row_group_size=400)
+
+    def peak(batch_size: int) -> int:
+        default = pa.default_memory_pool()
+        tracked = pa.proxy_memory_pool(default)  # max_memory() of this read alone
+        pa.set_memory_pool(tracked)
+        try:
+            config = ReaderConfig(batch_size=batch_size, node_fields=None, metadata=True)
+            assert sum(b.num_rows for b in iter_parquet_batches(path, config)) == 400
+            return tracked.max_memory()
+        finally:
+            pa.set_memory_pool(default)
+
+    whole, batched = peak(400), peak(16)
+    assert batched < 0.5 * whole, (batched, whole)
