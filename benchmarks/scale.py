@@ -83,7 +83,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("stats", ("{graphkit}", "stats", "{data}", "--json"), needs=("synth",)),
     Stage("convert", ("{graphkit}", "convert", "{data}", "--out", "{work}/dataset-memory"),
           output="{work}/dataset-memory", needs=("synth",)),
-    Stage("convert-on-disk", ("{graphkit}", "convert", "{data}", "--out", "{work}/dataset", "--on-disk"),
+    Stage("convert-on-disk", ("{graphkit}", "convert", "{data}", "--out", "{work}/dataset", "--on-disk", "--json"),
           output="{work}/dataset", needs=("synth",)),
     Stage("convert-ray", ("{graphkit}", "convert", "{data}", "--out", "{work}/dataset-ray", "--on-disk",
                           "--engine", "ray", "--json"), output="{work}/dataset-ray", needs=("synth",)),
