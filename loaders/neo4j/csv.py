@@ -78,6 +78,7 @@ __all__ = [
     "csv_file_name",
     "edge_header",
     "export_csv",
+    "import_tables",
     "node_header",
 ]
 
@@ -317,12 +318,7 @@ def export_csv(
             if not isinstance(batch, TreeBatch):
                 raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
             started = time.perf_counter()
-            tables: dict[str, pa.Table] = {
-                schema.VIDEO.label: _video_table(batch),
-                schema.SEGMENT.label: _segment_table(batch),
-            }
-            tables.update({spec.name: _edge_table(batch, spec) for spec in schema.EDGE_TYPES})
-            writers.submit(tables)
+            writers.submit(import_tables(batch))
             busy += time.perf_counter() - started
     finally:
         started = time.perf_counter()
@@ -343,6 +339,31 @@ def export_csv(
         export.nodes, export.relationships, out, busy, export.rows_per_s,
     )
     return export
+
+
+def import_tables(trees: TreeBatch) -> dict[str, pa.Table]:
+    """The tables :func:`export_csv` writes for one batch, by label or relationship type.
+
+    Column names are the importer's header (:func:`node_header`,
+    :func:`edge_header`); ``string[]`` columns hold their elements joined by
+    :data:`ARRAY_DELIMITER`.
+
+    Args:
+        trees (TreeBatch): The videos.
+
+    Returns:
+        dict[str, pyarrow.Table]: ``{"Video": ..., "Segment": ..., "PARENT_OF": ..., ...}``.
+
+    Raises:
+        CsvExportError: If a ``string[]`` element is null or holds
+            :data:`ARRAY_DELIMITER`.
+    """
+    tables: dict[str, pa.Table] = {
+        schema.VIDEO.label: _video_table(trees),
+        schema.SEGMENT.label: _segment_table(trees),
+    }
+    tables.update({spec.name: _edge_table(trees, spec) for spec in schema.EDGE_TYPES})
+    return tables
 
 
 def _key(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec) -> str:
