@@ -6,17 +6,27 @@ and ``:Segment`` nodes with ``PARENT_OF``, ``NEXT``, ``NEXT_LEAF`` and
 
 1. the uniqueness constraints and the index of :mod:`graphkit.loaders.neo4j.cypher` first
    (``IF NOT EXISTS``, so every load may run them);
-2. then, batch by batch, the nodes (videos, then segments) and after them the
-   relationships, each in ``UNWIND $rows`` statements of ``batch_size`` rows
-   (:mod:`graphkit.loaders.neo4j.rows`), each in its own ``session.execute_write``
-   transaction function, which the driver retries on transient failures.
+2. then, with the default ``method="create"`` (the fast path), batch by
+   batch: one query finds which of the batch's videos the database already
+   holds; the videos go out in chunks of whole videos, each chunk *one*
+   ``session.execute_write`` transaction function running *one* statement
+   that ``CREATE`` s its nodes from column-wise parameters and joins its
+   relationships to them by position on the server (no index lookups),
+   ``workers`` chunks at a time. A video already present is detach-deleted
+   in the same transaction before it is created again;
+3. or, with ``method="merge"``, the nodes (videos, then segments) and after
+   them the relationships, each in ``UNWIND $rows`` statements of
+   ``batch_size`` rows that ``MERGE`` on the unique keys.
 
-Every statement ``MERGE`` s on the unique keys, so running one twice leaves
-the graph as running it once. That makes a retried transaction safe, a rerun
-of a whole load a no-op (it creates no duplicates), and an interrupted load
-*resumable*: run the same command again and it ends with exactly the graph an
-uninterrupted load gives (the part already written is matched, not created
-again).
+Both are idempotent: running a load twice leaves the graph as running it
+once (no duplicates: ``create`` replaces, ``merge`` matches), and a retried
+transaction is safe (a ``create`` whose commit went through before the error
+meets the uniqueness constraints on its retry and replaces instead). An
+interrupted load is *resumable*: run the same command again and it ends
+with exactly the graph an uninterrupted load gives. With ``create`` each
+chunk commits whole videos, so the database never holds half a video, and a
+reload leaves exactly the new source: no segments, properties or
+relationships of the old version survive.
 
 Connection problems become one clear :class:`~graphkit.errors.Neo4jLoadError`
 line (:mod:`graphkit.loaders.neo4j.connection`): wrong credentials, a server
