@@ -160,7 +160,8 @@ class CsvExport:
     Args:
         out_dir (pathlib.Path): The directory holding the files.
         files (dict[str, pathlib.Path]): File by node label or relationship
-            type (``"Video"``, ``"Segment"``, ``"PARENT_OF"``, ...).
+            type (``"Video"``, ``"Segment"``, ``"PARENT_OF"``, ...); with
+            several shards, the first (the one with the header).
         row_counts (dict[str, int]): Data rows (header excluded) by the same keys.
         multiline_files (tuple[pathlib.Path, ...]): Files with a newline inside
             a value, to be read with the importer's multi-line parser.
