@@ -10,19 +10,26 @@ only the writing is timed:
   constraints in place (without them every ``MATCH`` scans all nodes and the
   comparison would be unfair to the naive loader). It runs on a small slice
   (``--naive-videos``), as it is too slow for the full data;
-* ``graphkit`` -- :func:`graphkit.loaders.neo4j.writer.load_trees`: ``UNWIND $rows``
-  batches of ``--batch-size`` rows, ``MERGE`` on the unique keys, transaction
-  functions, ``--workers`` concurrent sessions on disjoint videos, with the
-  driver's Rust extension (``neo4j-rust-ext``);
-* ``graphkit_pure_python`` -- the same in a subprocess where the Rust
-  extension cannot be imported (the driver then uses its pure-Python
-  PackStream codec), to show what the extension gives.
+* ``graphkit`` -- :func:`graphkit.loaders.neo4j.writer.load_trees` with its
+  default ``method="create"``, the fresh-database fast path: chunks of whole
+  videos of about ``--batch-size`` entities, each one transaction running one
+  statement that ``CREATE`` s the nodes (column-wise parameters) and joins the
+  relationships to them by position on the server, ``--workers`` concurrent
+  sessions, with the driver's Rust extension (``neo4j-rust-ext``);
+* ``graphkit_merge`` -- ``method="merge"``, the loader as it was before the
+  fast path (``UNWIND $rows`` batches of ``--merge-batch-size`` rows,
+  ``MERGE`` on the unique keys), the same workers: the "before" figure;
+* ``graphkit_pure_python`` -- the ``create`` load in a subprocess where the
+  Rust extension cannot be imported (the driver then uses its pure-Python
+  PackStream codec), to show what the extension gives (``--no-pure-python``
+  skips it).
 
 Each load starts from an empty database (the constraints stay). Entities are
 nodes plus relationships; the rate is entities per second of wall time.
 
 The server is the project's dev server (:class:`graphkit.loaders.neo4j.server.DevServer`,
-default JVM flags: the JIT compiler fully on) started here, unless
+default JVM flags: the JIT compiler fully on; heap and page cache sized from
+the machine unless ``--heap`` / ``--page-cache`` say otherwise) started here, unless
 ``NEO4J_URI`` (with ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD``) names one --
 whose database is then cleared.
 
@@ -31,6 +38,7 @@ Usage::
     python benchmarks/neo4j_load.py                       # table
     python benchmarks/neo4j_load.py --json                # one JSON object
     python benchmarks/neo4j_load.py --videos 2000 --naive-videos 10
+    python benchmarks/neo4j_load.py --videos 12000 --mean-duration 90 --json   # 10% of the preview
 """
 
 from __future__ import annotations
@@ -48,18 +56,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graphkit import schema  # noqa: E402
+from graphkit.loaders.neo4j import cypher  # noqa: E402
 from graphkit.loaders.neo4j.connection import connect  # noqa: E402
 from graphkit.loaders.neo4j.rows import entity_counts  # noqa: E402
 from graphkit.loaders.neo4j.writer import create_constraints, load_trees  # noqa: E402
-from graphkit.synth import generate_batch  # noqa: E402
+from graphkit.synth import SynthConfig, generate_batch  # noqa: E402
 from graphkit.tree import TreeBatch  # noqa: E402
 
 
-def make_batches(num_videos: int, batch_size: int, seed: int, first_video: int = 0) -> list[TreeBatch]:
+def make_batches(num_videos: int, batch_size: int, seed: int, first_video: int = 0,
+                 mean_duration: float | None = None) -> list[TreeBatch]:
+    config = SynthConfig(mean_video_duration=mean_duration) if mean_duration else None
     return [
-        TreeBatch.from_arrow(
-            generate_batch(min(batch_size, num_videos - first), seed=seed, first_video=first_video + first)
-        )
+        TreeBatch.from_arrow(generate_batch(min(batch_size, num_videos - first), seed=seed,
+                                            first_video=first_video + first, config=config))
         for first in range(0, num_videos, batch_size)
     ]
 
@@ -119,6 +129,8 @@ def pure_python_measure(args: argparse.Namespace, uri: str, user: str, password:
     command = [sys.executable, __file__, "--worker-pure-python", "--videos", str(args.videos),
                "--batch-size", str(args.batch_size), "--workers", str(args.workers),
                "--read-batch", str(args.read_batch), "--seed", str(args.seed)]
+    if args.mean_duration:
+        command += ["--mean-duration", str(args.mean_duration)]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -129,21 +141,27 @@ def pure_python_worker(args: argparse.Namespace) -> None:
 
     assert v1._rust_pack is None, "the Rust extension is still in use"
     with connect() as driver:
-        batches = make_batches(args.videos, args.read_batch, args.seed)
+        batches = make_batches(args.videos, args.read_batch, args.seed, mean_duration=args.mean_duration)
         result = measure(driver, batches, args.batch_size, args.workers)
     print(json.dumps(result))
 
 
-def measure(driver, batches: list[TreeBatch], batch_size: int, workers: int) -> dict:
+def measure(driver, batches: list[TreeBatch], batch_size: int, workers: int, method: str = "create") -> dict:
     clear(driver)
-    report = load_trees(driver, batches, batch_size=batch_size, workers=workers)
+    report = load_trees(driver, batches, batch_size=batch_size, workers=workers, method=method)
+    counts = {}
+    for spec in (*schema.NODE_TYPES, *schema.EDGE_TYPES):
+        query = cypher.count_query(spec)
+        counts[getattr(spec, "label", None) or spec.name] = driver.execute_query(
+            query, database_="neo4j").records[0]["count"]
     return {"entities": report.entities, "seconds": report.seconds, "entities_per_s": report.entities_per_s,
-            "nodes": report.nodes, "relationships": report.relationships}
+            "nodes": report.nodes, "relationships": report.relationships, "stored": counts}
 
 
-def run(args: argparse.Namespace, driver, credentials: tuple[str, str, str]) -> dict:
-    batches = make_batches(args.videos, args.read_batch, args.seed)
-    naive_batches = make_batches(args.naive_videos, args.read_batch, args.seed, first_video=10**6)
+def run(args: argparse.Namespace, driver, credentials: tuple[str, str, str], server_memory: dict) -> dict:
+    batches = make_batches(args.videos, args.read_batch, args.seed, mean_duration=args.mean_duration)
+    naive_batches = make_batches(args.naive_videos, args.read_batch, args.seed, first_video=10**6,
+                                 mean_duration=args.mean_duration)
     counts = {k: 0 for k in entity_counts(batches[0])}
     for trees in batches:
         for k, v in entity_counts(trees).items():
@@ -160,8 +178,11 @@ def run(args: argparse.Namespace, driver, credentials: tuple[str, str, str]) -> 
 
     # Warm the server's JIT on a small load first, so the order of the runs matters less.
     measure(driver, batches[:1], args.batch_size, args.workers)
+    measure(driver, batches[:1], args.merge_batch_size, args.workers, method="merge")
     ours = measure(driver, batches, args.batch_size, args.workers)
-    pure = pure_python_measure(args, *credentials)
+    merged = measure(driver, batches, args.merge_batch_size, args.workers, method="merge")
+    assert ours["stored"] == merged["stored"] == counts, (ours["stored"], merged["stored"], counts)
+    pure = pure_python_measure(args, *credentials) if args.pure_python else None
     clear(driver)
     return {
         "benchmark": "neo4j_load",
@@ -172,10 +193,14 @@ def run(args: argparse.Namespace, driver, credentials: tuple[str, str, str]) -> 
         "naive": {"videos": args.naive_videos, "entities": naive_entities, "seconds": naive_seconds,
                   "entities_per_s": naive_rate, "transactions": "auto-commit, one per statement"},
         "graphkit": ours,
+        "graphkit_merge": merged,
         "graphkit_pure_python": pure,
         "entities_per_s": ours["entities_per_s"],
+        "merge_entities_per_s": merged["entities_per_s"],
         "speedup_vs_naive": ours["entities_per_s"] / naive_rate,
-        "rust_ext_speedup": ours["entities_per_s"] / pure["entities_per_s"],
+        "speedup_vs_merge": ours["entities_per_s"] / merged["entities_per_s"],
+        "rust_ext_speedup": ours["entities_per_s"] / pure["entities_per_s"] if pure else None,
+        "server": server_memory,
         "rust_ext_installed": v1._rust_pack is not None,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
@@ -186,7 +211,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--videos", type=int, default=500, help="videos loaded by graphkit (default 500)")
     parser.add_argument("--naive-videos", type=int, default=20, help="videos loaded by the naive loader")
-    parser.add_argument("--batch-size", type=int, default=10_000, help="rows per UNWIND transaction")
+    parser.add_argument("--batch-size", type=int, default=10_000, help="entities per create transaction")
+    parser.add_argument("--merge-batch-size", type=int, default=10_000, help="rows per MERGE transaction")
+    parser.add_argument("--mean-duration", type=float, default=None, help="synthetic mean video duration (s)")
+    parser.add_argument("--heap", default=None, help="dev server heap (default: sized from the machine)")
+    parser.add_argument("--page-cache", default=None, help="dev server page cache (default: sized)")
+    parser.add_argument("--no-pure-python", dest="pure_python", action="store_false",
+                        help="skip the run without the Rust extension")
     parser.add_argument("--workers", type=int, default=2, help="concurrent writer sessions of graphkit's loader")
     parser.add_argument("--read-batch", type=int, default=256, help="videos per TreeBatch")
     parser.add_argument("--seed", type=int, default=0)
@@ -204,12 +235,13 @@ def main() -> None:
     else:
         from graphkit.loaders.neo4j.server import DevServer
 
-        server = DevServer(password="benchmark-pw", page_cache="1g", heap="1g")
+        server = DevServer(password="benchmark-pw", page_cache=args.page_cache, heap=args.heap)
         server.start(timeout=300.0)
         credentials = (server.uri, server.user, server.password)
+    server_memory = {"heap": server.heap, "page_cache": server.page_cache} if server else {}
     try:
         with connect(*credentials) as driver:
-            result = run(args, driver, credentials)
+            result = run(args, driver, credentials, server_memory)
     finally:
         if server is not None:
             server.stop()
@@ -217,14 +249,17 @@ def main() -> None:
         print(json.dumps(result))
         return
     naive, ours, pure = result["naive"], result["graphkit"], result["graphkit_pure_python"]
-    print(f"{'loader':<28}{'videos':>8}{'entities':>12}{'seconds':>10}{'entities/s':>14}")
-    print(f"{'naive CREATE (auto-commit)':<28}{naive['videos']:>8}{naive['entities']:>12,}"
+    print(f"{'loader':<32}{'videos':>8}{'entities':>12}{'seconds':>10}{'entities/s':>14}")
+    print(f"{'naive CREATE (auto-commit)':<32}{naive['videos']:>8}{naive['entities']:>12,}"
           f"{naive['seconds']:>10.1f}{naive['entities_per_s']:>14,.0f}")
-    for name, row in (("graphkit (rust ext)", ours), ("graphkit (pure Python)", pure)):
-        print(f"{name:<28}{args.videos:>8}{row['entities']:>12,}{row['seconds']:>10.1f}"
+    rows = [("graphkit create (rust ext)", ours), ("graphkit merge (rust ext)", result["graphkit_merge"])]
+    if pure:
+        rows.append(("graphkit create (pure Python)", pure))
+    for name, row in rows:
+        print(f"{name:<32}{args.videos:>8}{row['entities']:>12,}{row['seconds']:>10.1f}"
               f"{row['entities_per_s']:>14,.0f}")
-    print(f"speedup vs naive: {result['speedup_vs_naive']:.0f}x; "
-          f"Rust extension: {result['rust_ext_speedup']:.2f}x")
+    print(f"create vs merge: {result['speedup_vs_merge']:.2f}x; vs naive: {result['speedup_vs_naive']:.0f}x"
+          + (f"; Rust extension: {result['rust_ext_speedup']:.2f}x" if pure else ""))
 
 
 if __name__ == "__main__":

@@ -52,8 +52,10 @@ def serve(
         typer.Option(envvar="NEO4J_PASSWORD", show_default=False, help="Password of user neo4j "
                      "(default: NEO4J_PASSWORD, else 'graphkit-dev')."),
     ] = "graphkit-dev",
-    page_cache: Annotated[str, typer.Option(help="Neo4j page cache size.")] = "512m",
-    heap: Annotated[str, typer.Option(help="JVM maximum heap.")] = "1g",
+    page_cache: Annotated[Optional[str], typer.Option(
+        help="Neo4j page cache size, such as 2g (default: an eighth of the memory, 256m to 16g).")] = None,
+    heap: Annotated[Optional[str], typer.Option(
+        help="JVM maximum heap, such as 2g (default: an eighth of the memory, 512m to 8g).")] = None,
 ) -> None:
     """Start a local Neo4j 5 server; print its Bolt URI once ready; stop on Ctrl-C."""
     from graphkit.loaders.neo4j.server import DevServer
@@ -78,6 +80,9 @@ def load(
     database: Annotated[str, typer.Option(help="Database to load into.")] = "neo4j",
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=1)] = 10_000,
     workers: Annotated[int, typer.Option(help="Concurrent writer sessions (disjoint videos).", min=1)] = 2,
+    method: Annotated[str, typer.Option(
+        help="create: CREATE whole videos, replacing those already loaded (fast; a reload leaves exactly "
+             "the new source); merge: upsert with MERGE (keeps what the source does not name).")] = "create",
     read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
     skip_invalid: SkipInvalid = False,
 ) -> None:
@@ -111,7 +116,7 @@ def load(
                 validation=validation_config(skip_invalid), report=validation_report,
             )
             return load_trees(driver, batches, database=database, batch_size=batch_size,
-                              workers=workers, progress=show)
+                              workers=workers, method=method, progress=show)
 
     report = run(body)
     print(report.summary())
@@ -122,10 +127,17 @@ def load(
 def export_csv_command(
     sources: Sources,
     out: Annotated[Path, typer.Option("--out", "-o", help="Directory for the CSV files.")],
-    compress: Annotated[bool, typer.Option("--gzip", help="Write .csv.gz files.")] = False,
+    compress: Annotated[bool, typer.Option("--gzip", help="Write .csv.gz files (about 4x smaller).")] = False,
+    shards: Annotated[Optional[int], typer.Option(
+        help="Files per type, written in parallel (default: one per core, at most 8, with --gzip; else 1).",
+        min=1)] = None,
+    compression_level: Annotated[int, typer.Option(help="gzip level, 1 (fastest) to 9.", min=1, max=9)] = 1,
     skip_invalid: SkipInvalid = False,
 ) -> None:
-    """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments."""
+    """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments.
+
+    With --gzip the files are written as several gzip shards per type at once (one per core).
+    """
     from graphkit.loaders.neo4j.csv import export_csv
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.validation import ValidationReport
@@ -135,7 +147,7 @@ def export_csv_command(
     def body():
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
                                     validation=validation_config(skip_invalid), report=validation_report)
-        return export_csv(batches, out, compress=compress)
+        return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level)
 
     export = run(body)
     console.print(

@@ -16,7 +16,12 @@ statements that do it, one function per statement, named for what it does
   a transaction the driver retries) leaves the same graph as running it once;
 * :func:`read_video_uids_query`, :func:`read_videos_query`,
   :func:`read_segments_query` -- read-back;
-* :func:`delete_videos_query` -- remove videos and their segments.
+* :func:`delete_videos_query` -- remove videos and their segments;
+* :func:`existing_videos_query` and :func:`create_videos_query` -- the fast
+  path of the loader: which of some videos the database holds (by video or
+  by segment), and one statement that ``CREATE`` s whole videos -- their
+  ``:Video`` and ``:Segment`` nodes and every relationship, the
+  relationships joined to the new nodes by position (no index lookups).
 
 Security: labels, relationship types and property names are spliced in only
 from :mod:`graphkit.schema` (and checked to be plain identifiers); every value
@@ -54,6 +59,9 @@ __all__ = [
     "read_segments_query",
     "count_query",
     "delete_videos_query",
+    "existing_videos_query",
+    "create_videos_query",
+    "parameter_name",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -287,3 +295,104 @@ def delete_videos_query() -> str:
             "DETACH DELETE v",
         ]
     )
+
+
+def existing_videos_query() -> str:
+    """Which of the video keys in ``$rows`` the database holds, as a video or through any segment.
+
+    Returns:
+        str: A statement with the one parameter ``$rows`` (a list of video
+        keys) returning the column ``video_uid``, one record per key found.
+
+    Examples:
+        >>> print(existing_videos_query())
+        UNWIND $rows AS key
+        WITH key WHERE EXISTS { MATCH (:Video {video_uid: key}) } OR EXISTS { MATCH (:Segment {video_uid: key}) }
+        RETURN key AS video_uid
+    """
+    video, seg, key = _name(schema.VIDEO.label), _name(schema.SEGMENT.label), _name(schema.VIDEO.key)
+    return (
+        f"UNWIND $rows AS key\nWITH key WHERE EXISTS {{ MATCH (:{video} {{{key}: key}}) }} "
+        f"OR EXISTS {{ MATCH (:{seg} {{{key}: key}}) }}\nRETURN key AS {key}"
+    )
+
+
+def parameter_name(spec: NodeTypeSpec | EdgeTypeSpec) -> str:
+    """The parameter of :func:`create_videos_query` that carries a node or edge type.
+
+    Examples:
+        >>> parameter_name(schema.SEGMENT), parameter_name(schema.NEXT_LEAF)
+        ('segments', 'next_leaf')
+    """
+    if isinstance(spec, NodeTypeSpec):
+        return _name(spec.label.lower() + "s")
+    return _name(spec.name.lower())
+
+
+def _create_nodes(spec: NodeTypeSpec, variable: str) -> list[str]:
+    param = parameter_name(spec)
+    props = ", ".join(f"{_name(p)}: c.{_name(p)}[i]" for p in spec.property_names)
+    return [
+        "CALL () {",
+        f"  WITH ${param} AS c",
+        f"  UNWIND range(0, size(c.{_name(spec.key)}) - 1) AS i",
+        f"  CREATE (n:{_name(spec.label)} {{{props}}})",
+        f"  RETURN collect(n) AS {variable}",
+        "}",
+    ]
+
+
+def create_videos_query() -> str:
+    """``CREATE`` whole videos: their nodes, then every relationship between them, in one statement.
+
+    The nodes arrive column-wise: ``$videos`` and ``$segments`` map each
+    property name (:data:`~graphkit.schema.VIDEO`,
+    :data:`~graphkit.schema.SEGMENT`) to a list with one entry per node
+    (``null`` for absent; Neo4j stores no nulls). Each edge type comes as
+    ``$<type>`` (:func:`parameter_name`, e.g. ``$parent_of``): ``source``
+    and ``target``, the endpoints' *positions* in ``$videos`` or
+    ``$segments``, plus one list per edge property. Relationships are joined
+    to the nodes just created by those positions, so no index is searched.
+
+    The statement creates: it is for videos the database does not hold yet
+    (:func:`existing_videos_query`; the uniqueness constraints refuse a
+    second copy of a key, so it can never duplicate a node).
+
+    Returns:
+        str: A statement with the parameters ``$videos``, ``$segments`` and
+        one per edge type.
+
+    Examples:
+        >>> query = create_videos_query()
+        >>> print("\\n".join(query.splitlines()[:6]))
+        CALL () {
+          WITH $videos AS c
+          UNWIND range(0, size(c.video_uid) - 1) AS i
+          CREATE (n:Video {video_uid: c.video_uid[i], title: c.title[i], description: c.description[i], \
+view_count: c.view_count[i], like_count: c.like_count[i], duration: c.duration[i], upload_date: c.upload_date[i], \
+transcript_time: c.transcript_time[i], transcript_text: c.transcript_text[i]})
+          RETURN collect(n) AS videos
+        }
+        >>> print("\\n".join(query.splitlines()[-6:]))
+        CALL (videos, segments) {
+          WITH $has_root AS c
+          UNWIND range(0, size(c.source) - 1) AS i
+          WITH videos[c.source[i]] AS source, segments[c.target[i]] AS target
+          CREATE (source)-[:HAS_ROOT]->(target)
+        }
+    """
+    lines = _create_nodes(schema.VIDEO, "videos") + _create_nodes(schema.SEGMENT, "segments")
+    for spec in schema.EDGE_TYPES:
+        sources = "videos" if spec.source is schema.VIDEO else "segments"
+        scope = "videos, segments" if sources == "videos" else "segments"
+        props = ", ".join(f"{_name(p.name)}: c.{_name(p.name)}[i]" for p in spec.properties)
+        lines += [
+            f"CALL ({scope}) {{",
+            f"  WITH ${parameter_name(spec)} AS c",
+            "  UNWIND range(0, size(c.source) - 1) AS i",
+            f"  WITH {sources}[c.source[i]] AS source, segments[c.target[i]] AS target"
+            + (", c, i" if props else ""),
+            f"  CREATE (source)-[:{_name(spec.name)}{' {' + props + '}' if props else ''}]->(target)",
+            "}",
+        ]
+    return "\n".join(lines)

@@ -44,10 +44,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit import schema
+from graphkit.loaders.neo4j import cypher
 from graphkit.schema import EdgeTypeSpec
 from graphkit.tree import TreeBatch
 
-__all__ = ["video_rows", "segment_rows", "relationship_rows", "entity_counts", "METADATA_PROPERTIES"]
+__all__ = [
+    "video_rows",
+    "segment_rows",
+    "relationship_rows",
+    "video_columns",
+    "segment_columns",
+    "create_parameters",
+    "video_chunks",
+    "entity_counts",
+    "METADATA_PROPERTIES",
+]
 
 #: Video properties copied as they are from the ``metadata`` struct.
 METADATA_PROPERTIES: tuple[str, ...] = (
@@ -96,12 +107,27 @@ def video_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
         >>> len(row["transcript_time"]) == len(row["transcript_text"])
         True
     """
+    return _rows_of(video_columns(trees, rows))
+
+
+def video_columns(trees: TreeBatch, rows: slice | None = None) -> dict[str, list]:
+    """The properties of :func:`video_rows`, column-wise: one list per property name.
+
+    Args:
+        trees (TreeBatch): The videos.
+        rows (slice, optional): A contiguous range of videos; all by default.
+            (default: :obj:`None`)
+
+    Returns:
+        dict[str, list]: ``video_uid`` and each metadata property the batch
+        holds, one entry per video (``None`` where null).
+    """
     start, stop = _bounds(trees.num_videos, rows)
     columns: dict[str, list] = {
         schema.VIDEO.key: trees.video_uid.slice(start, stop - start).to_pylist()
     }
     if trees.metadata is None:
-        return _rows_of(columns)
+        return columns
     metadata = trees.metadata.slice(start, stop - start)
     present = set(metadata.type.names)
     for name in METADATA_PROPERTIES:
@@ -116,7 +142,7 @@ def video_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
             values = pc.struct_field(items, field)
             lists = pa.ListArray.from_arrays(offsets, values, mask=transcript.is_null())
             columns[prop] = lists.to_pylist()
-    return _rows_of(columns)
+    return columns
 
 
 def segment_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
@@ -131,6 +157,20 @@ def segment_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
         list[dict]: Maps with ``node_id``, ``video_uid``, ``level``, ``start``,
         ``end``, ``duration``, ``is_leaf`` and each text property in
         ``trees.text`` (``None`` where null), in schema order.
+    """
+    return _rows_of(segment_columns(trees, rows))
+
+
+def segment_columns(trees: TreeBatch, rows: slice | None = None) -> dict[str, list]:
+    """The properties of :func:`segment_rows`, column-wise: one list per property name.
+
+    Args:
+        trees (TreeBatch): The videos.
+        rows (slice, optional): A contiguous range of node positions; all by
+            default. (default: :obj:`None`)
+
+    Returns:
+        dict[str, list]: One list per property, one entry per segment.
     """
     start, stop = _bounds(trees.num_nodes, rows)
     nodes = slice(start, stop)
@@ -148,7 +188,7 @@ def segment_rows(trees: TreeBatch, rows: slice | None = None) -> list[dict]:
     for name in schema.SEGMENT.property_names:
         if name in trees.text:
             columns[name] = trees.text[name].slice(start, count).to_pylist()
-    return _rows_of(columns)
+    return columns
 
 
 def relationship_rows(
@@ -180,6 +220,86 @@ def relationship_rows(
     for prop in spec.properties:
         columns[prop.name] = edges.attrs[prop.name][part].tolist()
     return _rows_of(columns)
+
+
+def create_parameters(trees: TreeBatch, videos: slice | None = None) -> dict[str, dict[str, list]]:
+    """The parameters of :func:`graphkit.loaders.neo4j.cypher.create_videos_query` for a range of whole videos.
+
+    Nodes column-wise (:func:`video_columns`, :func:`segment_columns`); each
+    edge type as ``source`` and ``target`` positions *within the range* (of
+    its videos, or of its segments) and one list per edge property.
+
+    Args:
+        trees (TreeBatch): The videos.
+        videos (slice, optional): A contiguous range of videos; all by
+            default. (default: :obj:`None`)
+
+    Returns:
+        dict[str, dict[str, list]]: By parameter name
+        (:func:`graphkit.loaders.neo4j.cypher.parameter_name`).
+
+    Examples:
+        >>> from graphkit.testing import example_rows
+        >>> trees = TreeBatch.from_arrow(example_rows(2))
+        >>> p = create_parameters(trees, slice(1, 2))
+        >>> p["segments"]["node_id"], p["parent_of"]
+        (['vid00000001-r', 'vid00000001-a', 'vid00000001-b'], {'source': [0, 0], 'target': [1, 2], 'order': [0, 1]})
+        >>> p["has_root"]
+        {'source': [0], 'target': [0]}
+    """
+    first, stop = _bounds(trees.num_videos, videos)
+    nodes = slice(int(trees.node_offsets[first]), int(trees.node_offsets[stop]))
+    parameters: dict[str, dict[str, list]] = {
+        cypher.parameter_name(schema.VIDEO): video_columns(trees, slice(first, stop)),
+        cypher.parameter_name(schema.SEGMENT): segment_columns(trees, nodes),
+    }
+    for spec in schema.EDGE_TYPES:
+        edges = trees.edges(spec)
+        # Edges are grouped by video, so a range of videos owns a range of edges.
+        bounds = np.r_[0, np.cumsum(trees.edges_per_video(spec))][[first, stop]]
+        part = slice(int(bounds[0]), int(bounds[1]))
+        source_shift = first if spec.source is schema.VIDEO else nodes.start
+        columns: dict[str, list] = {
+            "source": (edges.source[part] - source_shift).tolist(),
+            "target": (edges.target[part] - nodes.start).tolist(),
+        }
+        for prop in spec.properties:
+            columns[prop.name] = edges.attrs[prop.name][part].tolist()
+        parameters[cypher.parameter_name(spec)] = columns
+    return parameters
+
+
+def video_chunks(trees: TreeBatch, entities_per_chunk: int) -> list[slice]:
+    """Contiguous ranges of whole videos of about ``entities_per_chunk`` nodes plus relationships each.
+
+    A chunk starts at the first video whose entities would pass the next
+    multiple of ``entities_per_chunk``, so every chunk holds at least one
+    video, and a video larger than the limit is a chunk of its own.
+
+    Args:
+        trees (TreeBatch): The videos.
+        entities_per_chunk (int): The target size (positive).
+
+    Returns:
+        list[slice]: Ranges of video positions, in order, covering every video.
+
+    Examples:
+        >>> from graphkit.testing import example_rows
+        >>> trees = TreeBatch.from_arrow(example_rows(3))  # 9 entities per video
+        >>> video_chunks(trees, 20)
+        [slice(0, 3, None)]
+        >>> video_chunks(trees, 9)
+        [slice(0, 1, None), slice(1, 2, None), slice(2, 3, None)]
+    """
+    if trees.num_videos == 0:
+        return []
+    per_video = trees.nodes_per_video + 1
+    for spec in schema.EDGE_TYPES:
+        per_video = per_video + trees.edges_per_video(spec)
+    before = np.r_[0, np.cumsum(per_video)[:-1]]
+    starts = np.flatnonzero(np.diff(before // entities_per_chunk, prepend=-1))
+    ends = np.r_[starts[1:], trees.num_videos]
+    return [slice(int(a), int(b)) for a, b in zip(starts, ends)]
 
 
 def entity_counts(trees: TreeBatch) -> dict[str, int]:

@@ -59,7 +59,7 @@ from graphkit.errors import Neo4jServerError
 from graphkit.loaders.neo4j.build import build_dev_server, dev_server_jar
 from graphkit.loaders.neo4j.java import find_java
 
-__all__ = ["NEO4J_USER", "DevServer"]
+__all__ = ["NEO4J_USER", "DevServer", "machine_memory", "memory_defaults"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +72,67 @@ _SIZE = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
 # password never appears in the process list.
 _PASSWORD_ENV = "NEO4J_DEV_PASSWORD"
 _SERVER_LOG = "neo4j-dev.log"
+_MIB = 1 << 20
+# (share of the machine's memory, floor, ceiling) in MiB, for the heap and the
+# page cache: an eighth each, so several test servers and the Python side fit
+# together (the suite starts up to three at once), between a usable floor and a
+# ceiling past which a dev server gains nothing.
+_HEAP_RULE = (8, 512, 8192)
+_PAGE_CACHE_RULE = (8, 256, 16384)
+
+
+def machine_memory() -> int:
+    """The memory this process may use, in bytes: physical memory, or a lower cgroup (container) limit.
+
+    Returns:
+        int: Bytes; 0 when the system does not say.
+
+    Examples:
+        >>> machine_memory() > 0
+        True
+    """
+    total = 0
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # not POSIX
+        pass
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < (total or 1 << 62):
+            total = int(text)
+    return total
+
+
+def _share(total: int, rule: tuple[int, int, int]) -> str:
+    divisor, floor, ceiling = rule
+    return f"{max(floor, min(ceiling, total // divisor // _MIB))}m"
+
+
+def memory_defaults(total: int | None = None) -> tuple[str, str]:
+    """The dev server's default JVM heap and page cache, sized from the machine.
+
+    An eighth of the memory each: the heap between 512 MiB and 8 GiB, the
+    page cache between 256 MiB and 16 GiB. On the 2-core / 24 GiB CI machine
+    that is 3 GiB each; on an 8 GiB laptop 1 GiB each.
+
+    Args:
+        total (int, optional): The memory in bytes; by default
+            :func:`machine_memory`. (default: :obj:`None`)
+
+    Returns:
+        tuple[str, str]: ``(heap, page_cache)``, such as ``("3072m", "3072m")``.
+
+    Examples:
+        >>> memory_defaults(24 << 30)
+        ('3072m', '3072m')
+        >>> memory_defaults(2 << 30), memory_defaults(1 << 40)
+        (('512m', '256m'), ('8192m', '16384m'))
+    """
+    total = machine_memory() if total is None else total
+    return _share(total, _HEAP_RULE), _share(total, _PAGE_CACHE_RULE)
 
 
 class DevServer:
@@ -89,9 +150,11 @@ class DevServer:
             system pick a free one, read back into :attr:`uri`.
             (default: :obj:`0`)
         page_cache (str, optional): Neo4j's page cache size, such as ``"512m"``
-            or ``"2g"``. (default: :obj:`"512m"`)
-        heap (str, optional): The JVM's maximum heap, such as ``"1g"``.
-            (default: :obj:`"1g"`)
+            or ``"2g"``; by default sized from the machine
+            (:func:`memory_defaults`). (default: :obj:`None`)
+        heap (str, optional): The JVM's maximum heap, such as ``"1g"``; by
+            default sized from the machine (:func:`memory_defaults`).
+            (default: :obj:`None`)
         java (str, optional): The Java 17+ executable; by default
             ``$JAVA_HOME/bin/java`` or ``java`` on ``PATH``. (default: :obj:`None`)
         jvm_options (Sequence[str], optional): More JVM options, placed after
@@ -123,14 +186,17 @@ class DevServer:
         *,
         password: str = "graphkit-dev",
         bolt_port: int = 0,
-        page_cache: str = "512m",
-        heap: str = "1g",
+        page_cache: str | None = None,
+        heap: str | None = None,
         java: str | None = None,
         jvm_options: Sequence[str] = (),
         build: bool = True,
     ) -> None:
         if isinstance(bolt_port, bool) or not isinstance(bolt_port, int) or not 0 <= bolt_port <= 65535:
             raise ValueError(f"bolt_port must be an integer from 0 to 65535, got {bolt_port!r}")
+        default_heap, default_page_cache = memory_defaults()
+        heap = default_heap if heap is None else heap
+        page_cache = default_page_cache if page_cache is None else page_cache
         for name, size in (("page_cache", page_cache), ("heap", heap)):
             if not isinstance(size, str) or not _SIZE.match(size):
                 raise ValueError(

@@ -178,3 +178,38 @@ def test_query_on_an_unreachable_server_is_one_whole_line_at_once():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot reach the Neo4j server: ")
     assert not lines[0].endswith(":") and "Connection refused" in lines[0]
+
+
+def test_export_csv_gzip_writes_parallel_shards_and_prints_their_import_command(tmp_path, source):
+    out = tmp_path / "csv"
+    result = runner.invoke(app, ["neo4j", "export-csv", str(source), "--out", str(out), "--gzip", "--shards", "3",
+                                 "--compression-level", "6"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("segments-*.csv.gz")) == [f"segments-0000{k}.csv.gz" for k in range(3)]
+    command = result.stdout.strip().splitlines()[-1]
+    group = ",".join(str(out / f"segments-0000{k}.csv.gz") for k in range(3))
+    assert command.startswith("neo4j-admin database import full neo4j --nodes=") and f"--nodes={group}" in command
+
+
+def test_export_csv_refuses_a_bad_compression_level(tmp_path, source):
+    result = runner.invoke(app, ["neo4j", "export-csv", str(source), "--out", str(tmp_path), "--gzip",
+                                 "--compression-level", "0"])
+    assert result.exit_code == 2 and "compression-level" in result.output
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("method", ["merge", "create"])
+def test_load_method_option(neo4j_server, clean, source, method):  # noqa: F811
+    args = ["neo4j", "load", str(source), "--uri", neo4j_server.uri, "--user", neo4j_server.user,
+            "--password", neo4j_server.password, "--method", method]
+    first = runner.invoke(app, args)
+    again = runner.invoke(app, args)  # idempotent either way
+    assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
+    trees = TreeBatch.concat(list(iter_tree_batches(source, node_fields=None, metadata=True)))
+    records, _, _ = clean.execute_query("MATCH (s:Segment) RETURN count(s) AS n", database_="neo4j")
+    assert records[0]["n"] == trees.num_nodes
+
+
+def test_load_refuses_an_unknown_method(source):
+    result = runner.invoke(app, ["neo4j", "load", str(source), "--password", "x", "--method", "upsert"])
+    assert result.exit_code == 2 and "method must be one of 'create', 'merge'" in result.output

@@ -28,12 +28,19 @@ def _source_trees() -> TreeBatch:
     return TreeBatch.concat(parts)
 
 
-@pytest.fixture(scope="module")
-def imported(tmp_path_factory):
-    """The source trees, exported, imported by the real neo4j-admin, served by a dev server."""
+@pytest.fixture(scope="module", params=["csv", "gzip-shards"])
+def imported(tmp_path_factory, request):
+    """The source trees, exported (one plain file per type, or three gzip shards per type written in
+    parallel), imported by the real neo4j-admin, served by a dev server."""
     trees = _source_trees()
     root = tmp_path_factory.mktemp("neo4j-import")
-    export = export_csv([trees.select(slice(0, 5)), trees.select(slice(5, None))], root / "csv")
+    batches = [trees.select(slice(i, i + 3)) for i in range(0, trees.num_videos, 3)]
+    if request.param == "csv":
+        export = export_csv(batches, root / "csv")
+    else:
+        export = export_csv(batches, root / "csv", compress=True, shards=3)
+        assert all(len(paths) == 3 and all(p.name.endswith(".csv.gz") for p in paths)
+                   for paths in export.shard_files.values())
     report = run_import(export, root / "home")
     server = DevServer(root / "home", password=secrets.token_urlsafe(12), jvm_options=FAST_START)
     server.start(timeout=300.0)

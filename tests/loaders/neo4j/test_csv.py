@@ -16,6 +16,7 @@ from graphkit.loaders.neo4j.csv import (
     export_csv,
     node_header,
 )
+from graphkit.loaders.neo4j.shards import default_shards
 from graphkit.synth import generate_batch
 from graphkit.tree import TreeBatch
 from tests.factories import TRANSCRIPT, TRICKY, tricky_rows
@@ -148,7 +149,7 @@ def test_bad_database_name_raises(tmp_path, database):
 def test_gzip_files_hold_the_same_rows(tmp_path):
     trees = TreeBatch.from_arrow(generate_batch(3, seed=5))
     plain = export_csv(trees, tmp_path / "plain")
-    packed = export_csv(trees, tmp_path / "gz", compress=True)
+    packed = export_csv(trees, tmp_path / "gz", compress=True, shards=1)
     assert packed.files["Segment"].name == "segments.csv.gz"
     for key, path in plain.files.items():
         assert _read(packed.files[key]) == _read(path)
@@ -198,3 +199,61 @@ def test_repr_rate_and_exact_bytes(tmp_path):
     assert repr(export).startswith(f"CsvExport(out_dir={str(tmp_path)!r}, nodes=4, relationships=5, rows_per_s=")
     assert export.rows == 9 and export.rows_per_s > 0 and export.bytes_written > 0
     assert _raw(export.files["HAS_ROOT"]) == ':START_ID(Video),:END_ID(Segment),:TYPE\n"trickyVID01","trickyVID01-0","HAS_ROOT"\n'
+
+
+def _read_group(paths) -> list[list[str]]:
+    """A file group as the importer reads it: the first file's rows (header first), then the others'."""
+    return [row for path in paths for row in _read(path)]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_shards_hold_the_rows_of_one_file_header_once(tmp_path, compress):
+    trees = TreeBatch.from_arrow(generate_batch(9, seed=7))
+    batches = [trees.select(slice(i, i + 2)) for i in range(0, 9, 2)]  # 5 batches over 3 shards
+    single = export_csv(batches, tmp_path / "one")
+    sharded = export_csv(batches, tmp_path / "three", compress=compress, shards=3)
+    suffix = ".csv.gz" if compress else ".csv"
+    assert [p.name for p in sharded.shard_files["Segment"]] == [f"segments-0000{k}{suffix}" for k in range(3)]
+    assert sharded.files["Segment"] == sharded.shard_files["Segment"][0]
+    assert sharded.row_counts == single.row_counts
+    for key, path in single.files.items():
+        header, *rows = _read(path)
+        got_header, *got_rows = _read_group(sharded.shard_files[key])
+        assert got_header == header and sorted(got_rows) == sorted(rows)
+        assert all(_read(p)[0] != header for p in sharded.shard_files[key][1:])  # header once
+    assert sharded.bytes_written == sum(p.stat().st_size for ps in sharded.shard_files.values() for p in ps)
+    args = sharded.import_args()
+    segment_arg = next(a for a in args if a.startswith("--nodes=") and "segments" in a)
+    assert segment_arg == "--nodes=" + ",".join(str(p) for p in sharded.shard_files["Segment"])
+    assert set(sharded.multiline_files) == {p for key in single.multiline_files
+                                            for p in sharded.shard_files[_key_of(single, key)]}
+
+
+def _key_of(export, path):
+    return next(key for key, p in export.files.items() if p == path)
+
+
+def test_compressed_export_defaults_to_parallel_shards(tmp_path):
+    export = export_csv(TreeBatch.from_arrow(generate_batch(2, seed=1)), tmp_path, compress=True)
+    assert len(export.shard_files["Segment"]) == default_shards(True)
+    assert all(p.read_bytes()[:2] == b"\x1f\x8b" for ps in export.shard_files.values() for p in ps)  # gzip
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"shards": 0}, "shards must be a positive integer"),
+    ({"compression_level": 10}, "compression_level must be an integer from 1 to 9"),
+])
+def test_bad_shard_options_raise(tmp_path, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        export_csv(TreeBatch.from_arrow(tricky_rows()), tmp_path, **kwargs)
+
+
+def test_a_writer_thread_error_is_raised(tmp_path, monkeypatch):
+    from graphkit.loaders.neo4j import shards
+
+    def fail(self, tables):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(shards._Shard, "write", fail)
+    with pytest.raises(OSError, match="No space left"):
+        export_csv(TreeBatch.from_arrow(generate_batch(2, seed=1)), tmp_path, shards=2)

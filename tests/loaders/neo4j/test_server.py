@@ -8,7 +8,7 @@ import neo4j
 import pytest
 
 from graphkit.errors import Neo4jServerError
-from graphkit.loaders.neo4j.server import DevServer
+from graphkit.loaders.neo4j.server import DevServer, machine_memory, memory_defaults
 from tests.neo4j_fixtures import FAST_START
 
 
@@ -48,6 +48,51 @@ def test_bad_arguments_raise_value_error(kwargs, match):
         DevServer(**kwargs)
 
 
+@pytest.mark.parametrize(
+    ("gib", "heap", "page_cache"),
+    [
+        (2, "512m", "256m"),  # a small VM: the floors
+        (8, "1024m", "1024m"),  # a laptop
+        (24, "3072m", "3072m"),  # the 2-core CI machine
+        (64, "8192m", "8192m"),
+        (512, "8192m", "16384m"),  # a big server: the ceilings
+    ],
+)
+def test_memory_defaults_are_an_eighth_of_the_machine_within_bounds(gib, heap, page_cache):
+    assert memory_defaults(gib << 30) == (heap, page_cache)
+
+
+def test_the_server_is_sized_from_the_machine_unless_told_otherwise():
+    assert machine_memory() > 0
+    sized = DevServer()
+    assert (sized.heap, sized.page_cache) == memory_defaults()
+    command = sized.command("x.jar")
+    assert f"-Xmx{sized.heap}" in command and command[command.index("--page-cache") + 1] == sized.page_cache
+    told = DevServer(heap="700m", page_cache="96m").command("x.jar")
+    assert "-Xmx700m" in told and told[told.index("--page-cache") + 1] == "96m"
+    assert not any(option.startswith("-Xmx") and option != "-Xmx700m" for option in told)
+
+
+def _mib(size: str) -> float:
+    """MiB in '3072m' (ours) or '512.00MiB' / '3.00GiB' (Neo4j's SHOW SETTINGS)."""
+    for suffix, factor in (("GiB", 1024), ("MiB", 1), ("g", 1024), ("m", 1)):
+        if size.endswith(suffix):
+            return float(size.removesuffix(suffix)) * factor
+    raise AssertionError(f"unexpected size {size!r}")
+
+
+def _memory(uri: str, auth: tuple[str, str]) -> tuple[int, str]:
+    """The running server's maximum heap (bytes) and page cache setting."""
+    with neo4j.GraphDatabase.driver(uri, auth=auth) as driver:
+        heap = driver.execute_query(
+            "CALL dbms.queryJmx('java.lang:type=Memory') YIELD attributes "
+            "RETURN attributes.HeapMemoryUsage.value.properties.max AS max", database_="neo4j").records[0]["max"]
+        page_cache = driver.execute_query(
+            "SHOW SETTINGS YIELD name, value WHERE name = 'server.memory.pagecache.size' RETURN value",
+            database_="system").records[0]["value"]
+    return heap, page_cache
+
+
 def test_stop_before_start_is_a_no_op():
     server = DevServer()
     server.stop()
@@ -73,6 +118,17 @@ def test_return_one(neo4j_server):
     assert info.agent.startswith("Neo4j/")
     if neo4j_server.server is not None:  # our dev server, not NEO4J_URI
         assert info.agent.startswith("Neo4j/5.26.")
+
+
+@pytest.mark.neo4j
+def test_the_session_server_runs_with_the_sized_heap_and_page_cache(neo4j_server):
+    heap, page_cache = memory_defaults()
+    assert (neo4j_server.server is None or
+            (neo4j_server.server.heap, neo4j_server.server.page_cache) == (heap, page_cache))
+    if neo4j_server.server is not None:  # our dev server, not NEO4J_URI
+        got_heap, got_page_cache = _memory(neo4j_server.uri, neo4j_server.auth)
+        assert abs(got_heap - _mib(heap) * 2**20) <= 0.05 * _mib(heap) * 2**20
+        assert abs(_mib(got_page_cache) - _mib(page_cache)) <= 0.01 * _mib(page_cache)  # shown as 2.94GiB
 
 
 @pytest.mark.neo4j
@@ -122,8 +178,10 @@ def test_restart_on_the_same_data_dir_keeps_data_and_applies_the_new_password(tm
     assert (home / "data" / "databases" / "neo4j").is_dir()
     assert "ready" in (home / "logs" / "neo4j-dev.log").read_text()
 
-    with DevServer(home, password="second-password", jvm_options=FAST_START) as server:
+    with DevServer(home, password="second-password", heap="640m", page_cache="96m", jvm_options=FAST_START) as server:
         assert _count(server.uri, server.auth, "Kept") == 3
+        heap, page_cache = _memory(server.uri, server.auth)
+        assert abs(heap - 640 * 2**20) <= 0.05 * 640 * 2**20 and _mib(page_cache) == 96
         with pytest.raises(neo4j.exceptions.AuthError):
             _count(server.uri, ("neo4j", "first-password"), "Kept")
 
