@@ -92,8 +92,9 @@ STAGES: tuple[Stage, ...] = (
           output="{work}/run", needs=("convert-on-disk",)),
     Stage("neo4j-export", ("{graphkit}", "neo4j", "export-csv", "{data}", "--out", "{work}/csv"),
           output="{work}/csv", needs=("synth",)),
-    Stage("neo4j-import", ("{graphkit}", "neo4j", "import", "{work}/csv", "--neo4j-home", "{work}/neo4j"),
-          output="{work}/neo4j", needs=("neo4j-export",)),
+    Stage("neo4j-import", ("{graphkit}", "neo4j", "export-csv", "{data}", "--out", "{work}/csv-gz", "--gzip",
+                           "--import-into", "{work}/neo4j"),
+          output="{work}/neo4j", needs=("synth",)),
 )
 
 

@@ -27,7 +27,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from graphkit.cli.app import TYPER_SETTINGS, SkipInvalid, Sources, app, console, report_skips, run, validation_config
+from graphkit.cli.app import (
+    TYPER_SETTINGS,
+    SkipInvalid,
+    Sources,
+    app,
+    console,
+    fail,
+    report_skips,
+    run,
+    validation_config,
+)
 
 __all__ = ["neo4j_app"]
 
@@ -132,6 +142,9 @@ def export_csv_command(
         help="Files per type, written in parallel (default: one per core, at most 8, with --gzip; else 1).",
         min=1)] = None,
     compression_level: Annotated[int, typer.Option(help="gzip level, 1 (fastest) to 9.", min=1, max=9)] = 1,
+    import_into: Annotated[Optional[Path], typer.Option(
+        help="Then import them with the real neo4j-admin into a fresh database in this Neo4j home "
+             "(what `neo4j serve --data-dir` serves).")] = None,
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments.
@@ -143,6 +156,8 @@ def export_csv_command(
     from graphkit.validation import ValidationReport
 
     validation_report = ValidationReport()
+    if import_into is not None and (import_into / "data" / "databases" / "neo4j").exists():
+        fail(f"database 'neo4j' already exists in {import_into}; import needs a fresh home")
 
     def body():
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
@@ -156,6 +171,12 @@ def export_csv_command(
     )
     print("neo4j-admin " + shlex.join(export.import_args()))
     report_skips(validation_report)
+    if import_into is not None:
+        from graphkit.loaders.neo4j.admin_import import run_import
+
+        imported = run(lambda: run_import(export, import_into))
+        console.print(f"imported {imported.nodes:,} nodes and {imported.relationships:,} relationships into "
+                      f"{import_into} in {imported.seconds:.1f} s", highlight=False)
 
 
 @neo4j_app.command()

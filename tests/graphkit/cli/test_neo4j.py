@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from graphkit.loaders.neo4j.rows import entity_counts
 from graphkit.loaders.synth import write_parquet
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.tree import TreeBatch
+from tests.graphkit.cli.runner import graphkit
 from tests.paths import ROOT
 
 runner = CliRunner()
@@ -213,3 +215,18 @@ def test_load_method_option(neo4j_server, clean, source, method):  # noqa: F811
 def test_load_refuses_an_unknown_method(source):
     result = runner.invoke(app, ["neo4j", "load", str(source), "--password", "x", "--method", "upsert"])
     assert result.exit_code == 2 and "method must be one of 'create', 'merge'" in result.output
+
+
+@pytest.mark.neo4j
+def test_export_csv_imports_into_a_fresh_database_with_the_real_importer(tmp_path):
+    data = write_parquet(tmp_path / "v.parquet", 12, seed=3)
+    result = graphkit("neo4j", "export-csv", str(data), "--out", str(tmp_path / "csv"), "--gzip",
+                      "--import-into", str(tmp_path / "home"))
+    assert result.returncode == 0, result.stderr
+    exported = re.search(r"wrote ([\d,]+) nodes and ([\d,]+) relationships", result.stderr).groups()
+    imported = re.search(r"imported ([\d,]+) nodes and ([\d,]+) relationships", result.stderr).groups()
+    assert exported == imported
+    assert (tmp_path / "home" / "data" / "databases" / "neo4j").is_dir()
+    again = graphkit("neo4j", "export-csv", str(data), "--out", str(tmp_path / "csv2"),
+                     "--import-into", str(tmp_path / "home"))
+    assert again.returncode == 2 and again.stderr.startswith("error:") and "Traceback" not in again.stderr
