@@ -135,10 +135,10 @@ def _import_ray() -> Any:
 
 def _connect(ray: Any, address: str | None, num_cpus: int | None) -> None:
     """Join the cluster at ``address`` (or start a local one), unless Ray is already initialised."""
-    if ray.is_initialized():
-        return
     if address is not None:
         _check_reachable(address)
+    if ray.is_initialized():
+        return
     options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": False}
     if address is None:
         options.update(num_cpus=num_cpus, include_dashboard=False)
