@@ -14,6 +14,7 @@ The whole tree::
     │   └── SchemaError
     ├── InvariantError (also a ValueError)
     ├── CsvExportError
+    ├── EngineError
     └── Neo4jError
         ├── Neo4jLoadError
         ├── Neo4jImportError
@@ -32,6 +33,7 @@ from pathlib import Path
 
 __all__ = [
     "CsvExportError",
+    "EngineError",
     "GraphkitError",
     "InvariantError",
     "JavaNotFoundError",
@@ -93,6 +95,10 @@ class InvariantError(GraphkitError, ValueError):
 
 class CsvExportError(GraphkitError):
     """A value cannot be written so that the importer reads it back exactly."""
+
+
+class EngineError(GraphkitError):
+    """A distributed engine (Ray) is not installed, cannot be reached, or lost a task."""
 
 
 class Neo4jError(GraphkitError):

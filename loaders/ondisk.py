@@ -95,6 +95,22 @@ class FragmentResult:
         """Segments written (before duplicates across fragments are dropped)."""
         return sum(info.segments for info in self.shards)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (to send between processes), the inverse of :meth:`from_dict`."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FragmentResult:
+        """The result saved by :meth:`to_dict`.
+
+        Examples:
+            >>> FragmentResult.from_dict(FragmentResult(3, rows=7).to_dict())
+            FragmentResult(index=3, shards=[], skipped=[], tiling=True, rows=7, seconds=0.0)
+        """
+        return cls(index=int(data["index"]), shards=[ShardInfo.from_dict(info) for info in data["shards"]],
+                   skipped=[Violation(**violation) for violation in data["skipped"]], tiling=bool(data["tiling"]),
+                   rows=int(data["rows"]), seconds=float(data["seconds"]))
+
 
 def _validation_dict(validation: ValidationConfig) -> dict[str, Any]:
     return json.loads(json.dumps(dataclasses.asdict(validation), default=str, sort_keys=True))

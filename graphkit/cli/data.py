@@ -2,8 +2,8 @@
 
 ``synth`` writes synthetic Action100M parquet; ``stats`` prints counts,
 coverage and labels (``--json``: the stable contract of :mod:`graphkit.stats`);
-``convert`` builds a cached PyG dataset directory; ``show`` prints a video's
-tree and draws its timeline.
+``convert`` builds a cached PyG dataset directory (``--on-disk --engine ray``:
+on a Ray cluster); ``show`` prints a video's tree and draws its timeline.
 """
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ def convert(
         "--on-disk", help="Compact memory-mapped shards (preview and full scale) instead of one in-memory file."
     )] = False,
     videos_per_shard: Annotated[int, typer.Option(help="Videos per shard (with --on-disk).", min=1)] = 1024,
+    engine: Annotated[str, typer.Option(
+        help="Who processes the shards (with --on-disk): local (this process) or ray (Ray Data tasks)."
+    )] = "local",
+    address: Annotated[Optional[str], typer.Option(
+        help="Ray cluster to join, HEAD:6379 (with --engine ray; default: start a local one)."
+    )] = None,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
     batch_size: BatchSize = 256,
@@ -107,12 +113,24 @@ def convert(
     """Convert SOURCEs into a PyG dataset directory (features, labels, splits)."""
     from graphkit.tasks import NodeTask
 
+    if engine not in ("local", "ray"):
+        fail(f"--engine must be local or ray, not {engine!r}")
+    if engine == "ray" and not on_disk:
+        fail("--engine ray writes the sharded dataset: add --on-disk")
+    if address is not None and engine != "ray":
+        fail("--address is the Ray cluster's: use it with --engine ray")
+
     def body() -> None:
         task = NodeTask(label=label, top_k=top_k)
         validation = validation_config(skip_invalid, non_strict)
         started = time.perf_counter()
         if on_disk:
-            summary = _convert_on_disk(sources, out, task, validation, batch_size, videos_per_shard)
+            runner = None
+            if engine == "ray":
+                from graphkit.loaders.ray_engine import ray_runner
+
+                runner = ray_runner(address)
+            summary = _convert_on_disk(sources, out, task, validation, batch_size, videos_per_shard, runner)
         else:
             from graphkit.loaders.pyg_dataset import build_dataset
 
@@ -132,13 +150,13 @@ def convert(
 
 
 def _convert_on_disk(sources: list[str], out: Path, task, validation, batch_size: int,
-                     videos_per_shard: int) -> dict:
+                     videos_per_shard: int, runner=None) -> dict:
     from graphkit.loaders.ondisk import build_shards
 
     with progress_bar("convert", unit="videos") as (bar, task_id):
         manifest = build_shards(
             sources, out / "processed", task, validation=validation, batch_size=batch_size,
-            videos_per_shard=videos_per_shard, on_plan=lambda total: bar.update(task_id, total=total),
+            videos_per_shard=videos_per_shard, run=runner, on_plan=lambda total: bar.update(task_id, total=total),
             on_fragment=lambda result: bar.advance(task_id, result.rows),
         )
     skipped = manifest["skipped"]

@@ -42,3 +42,19 @@ def test_in_memory_convert_json_has_the_same_keys(tmp_path):
     assert converted.returncode == 0, converted.stderr
     summary = json.loads(converted.stdout)
     assert summary["videos"] == 8 and summary["segments"] > 8 and len(summary["checksum"]) == 64
+
+
+def test_convert_on_ray_prints_what_local_prints(tmp_path):
+    # A real local Ray cluster, started by the command itself (ray is a dev dependency: never skipped).
+    data = tmp_path / "videos.parquet"
+    write_parquet(data, 60, seed=3, videos_per_row_group=8)
+    summaries = {}
+    for engine in ("local", "ray"):
+        converted = graphkit("convert", str(data), "--out", str(tmp_path / engine), "--on-disk", "--json",
+                             "--videos-per-shard", "16", "--engine", engine)
+        assert converted.returncode == 0, converted.stderr
+        summaries[engine] = json.loads(converted.stdout)
+    for key in ("videos", "segments", "checksum", "bytes", "shards"):
+        assert summaries["ray"][key] == summaries["local"][key], key
+    misused = graphkit("convert", str(data), "--out", str(tmp_path / "x"), "--engine", "ray")
+    assert misused.returncode == 2 and "--on-disk" in misused.stderr
