@@ -14,6 +14,7 @@ The whole tree::
     │   └── SchemaError
     ├── InvariantError (also a ValueError)
     ├── CsvExportError
+    ├── DatasetError
     ├── EngineError
     └── Neo4jError
         ├── Neo4jLoadError
@@ -33,6 +34,7 @@ from pathlib import Path
 
 __all__ = [
     "CsvExportError",
+    "DatasetError",
     "EngineError",
     "GraphkitError",
     "InvariantError",
@@ -95,6 +97,10 @@ class InvariantError(GraphkitError, ValueError):
 
 class CsvExportError(GraphkitError):
     """A value cannot be written so that the importer reads it back exactly."""
+
+
+class DatasetError(GraphkitError):
+    """A processed dataset on disk is unreadable, incomplete or damaged (the file is named)."""
 
 
 class EngineError(GraphkitError):

@@ -93,6 +93,16 @@ class ShardedVideos:
             self._shards[index] = Shard(self.directory / self.names[index])
         return self._shards[index]
 
+    def num_segments(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Segments of each video."""
+        indices = np.asarray(indices, dtype=np.int64)
+        counts = np.zeros(indices.size, dtype=np.int64)
+        shards = self._shard_of[indices]
+        for shard_id in np.unique(shards):
+            chosen = shards == shard_id
+            counts[chosen] = np.diff(self.shard(int(shard_id)).segment_ptr)[self._local[indices[chosen]]]
+        return counts
+
     def shard_of(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """The shard holding each video."""
         return self._shard_of[np.asarray(indices, dtype=np.int64)]
@@ -113,7 +123,10 @@ class ShardedVideos:
             torch_geometric.data.Batch: As :func:`graphkit.pyg.to_hetero_batch`
             makes it, with ``x``, ``y`` and the three masks on the segments.
         """
-        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        given = np.asarray(indices).reshape(-1)
+        if given.size and (given.dtype == np.bool_ or not np.issubdtype(given.dtype, np.integer)):
+            raise TypeError(f"video indices must be integers, got dtype {given.dtype}")
+        indices = given.astype(np.int64)
         if indices.size == 0:
             raise ValueError("a batch needs at least one video")
         if indices.min() < 0 or indices.max() >= len(self):

@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import InvariantError
+from graphkit.errors import DatasetError, InvariantError
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.fragments import fragment_name, plan_fragments
 from graphkit.loaders.parquet import ParquetFragment
-from graphkit.loaders.shards import Shard, ShardInfo, ShardWriter
+from graphkit.loaders.shards import SHARD_TABLES, Shard, ShardInfo, ShardWriter
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.tasks import NodeTask
 from graphkit.validation import ValidationConfig, ValidationReport, Violation
@@ -58,6 +58,7 @@ __all__ = [
     "process_fragment",
     "build_shards",
     "read_manifest",
+    "run_fragments",
     "fragment_total_videos",
 ]
 
@@ -195,9 +196,12 @@ def process_fragment(
 
 
 def _combine(results: Sequence[FragmentResult], directory: Path, task: NodeTask, validation: ValidationConfig,
-             key: dict[str, Any]) -> dict[str, Any]:
+             key: dict[str, Any], fragments: Sequence[Any]) -> dict[str, Any]:
     """The manifest of the fragments' shards: vocabulary, duplicates dropped, counts, checksum."""
-    shards = [info for result in sorted(results, key=lambda r: r.index) for info in result.shards]
+    ordered = sorted(results, key=lambda r: r.index)
+    shards = [info for result in ordered for info in result.shards]
+    # Messages name the input a shard was read from, not the shard.
+    source_of = {info.name: fragment_name(fragments[result.index]) for result in ordered for info in result.shards}
     counts: collections.Counter[str] = collections.Counter()
     seen: dict[str, str] = {}
     excluded: dict[str, list[int]] = {}
@@ -210,14 +214,14 @@ def _combine(results: Sequence[FragmentResult], directory: Path, task: NodeTask,
         uids = shard.videos.column("video_uid").to_pylist()
         for position, uid in enumerate(uids):
             if uid in seen:
-                message = f"video_uid {uid!r} of {info.name} was already read in {seen[uid]}"
+                message = f"video_uid {uid!r} of {source_of[info.name]} was already read in {seen[uid]}"
                 if validation.errors != "skip":
                     raise InvariantError(uid, None, "duplicate_video_uid", message)
                 skipped.append(Violation(uid, None, "duplicate_video_uid", message))
                 excluded.setdefault(info.name, []).append(position)
                 excluded_segments += int(shard.segment_ptr[position + 1] - shard.segment_ptr[position])
             else:
-                seen[uid] = info.name
+                seen[uid] = source_of[info.name]
     if not shards:
         raise ValueError("no valid video in the sources")
     vocabulary = LabelVocabulary.from_counts(counts, kind=task.label, top_k=task.top_k)
@@ -225,6 +229,8 @@ def _combine(results: Sequence[FragmentResult], directory: Path, task: NodeTask,
     for info in shards:
         digest.update(f"{info.checksum}\n".encode())
     digest.update(json.dumps(excluded, sort_keys=True).encode())
+    # The stored codes mean classes only through the task and its vocabulary.
+    digest.update(json.dumps({"task": task.to_dict(), "vocabulary": vocabulary.to_dict()}, sort_keys=True).encode())
     excluded_videos = sum(len(v) for v in excluded.values())
     return {
         "format": FORMAT_VERSION,
@@ -283,27 +289,57 @@ def build_shards(
     key = dataset_key(fragments, task, validation)
     if on_plan is not None:
         on_plan(fragment_total_videos(fragments))
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"{directory} is a file, not a dataset directory")
+    if directory.parent.exists() and not directory.parent.is_dir():
+        raise NotADirectoryError(f"{directory.parent} is a file, not a directory")
+    _remove_stale_builds(directory)
     staging = directory.with_name(f"{directory.name}.building-{os.getpid()}")
+    retired = directory.with_name(f"{directory.name}.retired-{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        runner = run or _run_here
+        runner = run or run_fragments
         results = runner(fragments, staging, task, validation, batch_size, videos_per_shard, on_fragment)
-        manifest = _combine(results, staging, task, validation, key)
+        manifest = _combine(results, staging, task, validation, key, fragments)
         (staging / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        # Two renames: at every moment the directory is the old dataset, or the new one, or absent.
         if directory.exists():
-            shutil.rmtree(directory)
+            directory.rename(retired)
         staging.rename(directory)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(retired, ignore_errors=True)
     logger.info("wrote %d videos, %d segments in %d shards (%d bytes) to %s", manifest["videos"],
                 manifest["segments"], len(manifest["shards"]), manifest["bytes"], directory)
     return manifest
 
 
-def _run_here(fragments: Sequence[Any], staging: Path, task: NodeTask, validation: ValidationConfig,
-              batch_size: int, videos_per_shard: int,
-              on_fragment: Callable[[FragmentResult], None] | None) -> list[FragmentResult]:
+def _remove_stale_builds(directory: Path) -> None:
+    """Delete what builds of ``directory`` killed outright (``SIGKILL``) left beside it."""
+    if not directory.parent.is_dir():
+        return
+    for path in directory.parent.glob(f"{directory.name}.*-*"):
+        kind, _, pid = path.name[len(directory.name) + 1:].partition("-")
+        if kind in ("building", "retired") and pid.isdigit() and not _process_alive(int(pid)):
+            logger.info("removing %s, left by an interrupted build", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_fragments(fragments: Sequence[Any], staging: Path, task: NodeTask, validation: ValidationConfig,
+                  batch_size: int, videos_per_shard: int,
+                  on_fragment: Callable[[FragmentResult], None] | None) -> list[FragmentResult]:
+    """The default engine of :func:`build_shards`: the fragments one after another in this process."""
     results = []
     for index, fragment in enumerate(fragments):
         result = process_fragment(index, fragment, staging, task, validation=validation, batch_size=batch_size,
@@ -314,13 +350,45 @@ def _run_here(fragments: Sequence[Any], staging: Path, task: NodeTask, validatio
     return results
 
 
+_MANIFEST_KEYS = ("format", "key", "task", "vocabulary", "tiling", "shards", "excluded", "videos", "segments",
+                  "bytes", "checksum", "skipped")
+
+
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
-    """The manifest of a processed directory, or :obj:`None` if there is none (or of another format)."""
+    """The manifest of a processed directory, or :obj:`None` if there is none (or of another format).
+
+    Raises:
+        DatasetError: If the manifest or a shard it lists is unreadable,
+            incomplete or of the wrong size (named in the message).
+    """
     path = Path(directory) / MANIFEST
     if not path.exists():
         return None
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    return manifest if manifest.get("format") == FORMAT_VERSION else None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{path} is unreadable ({err}); run convert again") from err
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
+        return None if isinstance(manifest, dict) else _corrupt(path, "not a JSON object")
+    missing = [key for key in _MANIFEST_KEYS if key not in manifest]
+    if missing or not isinstance(manifest["shards"], list):
+        _corrupt(path, f"lacks {missing or ['a list of shards']}")
+    for entry in manifest["shards"]:
+        if not isinstance(entry, dict) or not {"name", "bytes"} <= set(entry):
+            _corrupt(path, f"lists a shard it does not describe: {entry!r}")
+        shard = Path(directory) / str(entry["name"])
+        files = [shard / f"{table}.arrow" for table in SHARD_TABLES]
+        absent = [str(f) for f in files if not f.is_file()]
+        if absent:
+            raise DatasetError(f"{absent[0]} is missing; run convert again")
+        size = sum(f.stat().st_size for f in files)
+        if size != entry["bytes"]:
+            raise DatasetError(f"{shard} holds {size} bytes, not the {entry['bytes']} written; run convert again")
+    return manifest
+
+
+def _corrupt(path: Path, why: str) -> Any:
+    raise DatasetError(f"{path} is corrupt ({why}); run convert again")
 
 
 def fragment_total_videos(fragments: Sequence[Any]) -> int | None:

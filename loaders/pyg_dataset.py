@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import torch
 from torch_geometric.data import Dataset, HeteroData, InMemoryDataset
 
+from graphkit.errors import DatasetError
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.batches import ShardedVideos
 from graphkit.loaders.fragments import plan_fragments
@@ -256,6 +258,7 @@ class Action100MOnDiskDataset(Dataset):
     Raises:
         ValueError: If nothing is processed and no sources are given, or the
             stored dataset was built for another task than the one given.
+        DatasetError: If the stored files are damaged and no sources are given.
 
     Examples:
         >>> import tempfile, pyarrow.parquet as pq
@@ -287,7 +290,13 @@ class Action100MOnDiskDataset(Dataset):
         self.batch_size = batch_size
         self.videos_per_shard = videos_per_shard
         processed = Path(root) / "processed"
-        stored = read_manifest(processed)
+        try:
+            stored = read_manifest(processed)
+        except DatasetError as err:
+            if not self.sources:
+                raise
+            logger.warning("%s; processing the sources again", err)
+            stored, force_reload = None, True
         if task is None:
             task = NodeTask.from_dict(stored["task"]) if stored else NodeTask()
         self.task = task
@@ -334,15 +343,21 @@ class Action100MOnDiskDataset(Dataset):
         """SHA-256 of the stored content (the same whichever engine wrote it)."""
         return self.manifest["checksum"]
 
+    def _positions(self) -> np.ndarray:
+        """Positions in the whole dataset of this view's videos (a subset such as ``dataset[idx]``, or all)."""
+        return np.asarray(self.indices(), dtype=np.int64)
+
     @property
     def num_segments(self) -> int:
-        """Segments over all videos."""
-        return int(self.manifest["segments"])
+        """Segments over this view's videos."""
+        if self._indices is None:
+            return int(self.manifest["segments"])
+        return int(self.videos.num_segments(self._positions()).sum())
 
     @property
     def video_uids(self) -> list[str]:
-        """Every video's id, in dataset order."""
-        return self.videos.video_uid.to_pylist()
+        """This view's video ids, in order."""
+        return self.videos.video_uid.take(pa.array(self._positions())).to_pylist()
 
     @property
     def num_segment_features(self) -> int:
@@ -350,15 +365,16 @@ class Action100MOnDiskDataset(Dataset):
         return self.task.features.num_features
 
     def get_idx_split(self) -> dict[str, torch.Tensor]:
-        """Video indices of each split, OGB style: ``{"train", "valid", "test"}``."""
-        split = torch.from_numpy(self.videos.split.astype(np.int8))
+        """Indices (into this view) of each split's videos, OGB style: ``{"train", "valid", "test"}``."""
+        split = torch.from_numpy(self.videos.split[self._positions()].astype(np.int8))
         return {name: torch.nonzero(split == code).flatten() for code, name in enumerate(SPLIT_NAMES)}
 
     def loader(self, indices: Sequence[int] | torch.Tensor, *, batch_size: int = 32, shuffle: bool = False,
                generator: torch.Generator | None = None, num_workers: int = 0, replicas: int = 1, rank: int = 0):
         """Mini-batches of whole videos, built straight from the shards (see :meth:`ShardedVideos.loader
         <graphkit.loaders.batches.ShardedVideos.loader>`)."""
-        return self.videos.loader(np.asarray(indices), batch_size=batch_size, shuffle=shuffle, generator=generator,
+        positions = self._positions()[np.asarray(indices, dtype=np.int64)]  # indices into this view
+        return self.videos.loader(positions, batch_size=batch_size, shuffle=shuffle, generator=generator,
                                   num_workers=num_workers, replicas=replicas, rank=rank)
 
 

@@ -30,6 +30,8 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from graphkit.errors import EngineError
+
 __all__ = ["Distributed"]
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,14 @@ class Distributed:
         return tensor.tolist()
 
     def barrier(self) -> None:
-        """Wait for every rank."""
+        """Wait for every rank.
+
+        Raises:
+            EngineError: If another rank failed meanwhile (its own error says why).
+        """
         if self.active:
-            dist.barrier()
+            try:
+                dist.barrier()
+            except RuntimeError as err:
+                raise EngineError(f"rank {self.rank}: another rank stopped (its error says why): "
+                                  f"{str(err).splitlines()[0]}") from err

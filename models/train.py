@@ -127,12 +127,18 @@ def deterministic(seed: int) -> Iterator[None]:
 
 def _load_dataset(config: TrainConfig):
     """Build or reuse the processed dataset, refusing a cache made for another task."""
+    from graphkit.errors import DatasetError
     from graphkit.loaders.ondisk import read_manifest
     from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, stored_task
 
     task = config.task()
-    on_disk = config.on_disk or read_manifest(config.dataset_dir / "processed") is not None
-    stored = stored_task(config.dataset_dir)
+    try:
+        on_disk = config.on_disk or read_manifest(config.dataset_dir / "processed") is not None
+        stored = stored_task(config.dataset_dir)
+    except DatasetError:
+        if not config.sources:
+            raise
+        on_disk, stored = True, None  # damaged shards: the dataset processes its sources again
     if stored is not None and not (on_disk and config.sources):
         if stored != task:
             found, wanted = stored.to_dict(), task.to_dict()

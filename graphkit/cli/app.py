@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -121,9 +122,15 @@ def progress_bar(description: str, *, unit: str = "", total: float | None = None
         yield progress, progress.add_task(description, total=total)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Entry point of the ``graphkit`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    # kill, docker stop and batch schedulers send SIGTERM: clean up as on Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
     try:
         app()

@@ -106,8 +106,9 @@ def test_a_video_uid_in_two_fragments_is_refused_or_skipped(tmp_path):
     table = pq.read_table(first)
     pq.write_table(pa.concat_tables([pq.read_table(second), table.slice(2, 1)]), second)  # b repeats a's third
     duplicate = table.column("video_uid")[2].as_py()
-    with pytest.raises(InvariantError, match=duplicate):
+    with pytest.raises(InvariantError, match=duplicate) as raised:
         build_shards([str(first), str(second)], tmp_path / "strict", TASK)
+    assert "b.parquet" in str(raised.value) and "a.parquet" in str(raised.value)  # the inputs, not shards
     manifest = build_shards([str(first), str(second)], tmp_path / "skip", TASK,
                             validation=ValidationConfig(errors="skip"))
     assert manifest["videos"] == 9
@@ -152,3 +153,53 @@ def test_an_interrupted_build_leaves_the_old_dataset(tmp_path, source, monkeypat
     assert read_manifest(tmp_path / "keep")["checksum"] == manifest["checksum"]
     assert [p.name for p in tmp_path.iterdir()] == ["keep"]
     assert json.loads((tmp_path / "keep" / "manifest.json").read_text())["videos"] == 60
+
+
+def test_the_checksum_covers_the_labels(tmp_path, source):
+    few = build_shards([source], tmp_path / "few", NodeTask(features=FeatureConfig(dim=64), top_k=3))
+    many = build_shards([source], tmp_path / "many", TASK)
+    assert few["shards"] == many["shards"]  # the same stored bytes ...
+    assert few["checksum"] != many["checksum"]  # ... mean other classes
+
+
+def test_a_subset_reads_only_its_videos(tmp_path, source):
+    dataset = Action100MOnDiskDataset(str(tmp_path / "d"), [source], task=TASK, videos_per_shard=16, log=False)
+    train = dataset.get_idx_split()["train"]
+    subset = dataset[train]
+    assert len(subset) == train.numel()
+    assert subset.video_uids == [dataset.video_uids[i] for i in train.tolist()]
+    loaded = sum(batch["segment"].num_nodes for batch in subset.loader(torch.arange(len(subset)), batch_size=8))
+    assert loaded == subset.num_segments == sum(dataset[i]["segment"].num_nodes for i in train)
+    assert subset.get_idx_split()["train"].tolist() == list(range(len(subset)))
+    with pytest.raises(TypeError, match="integers"):
+        dataset.videos.collate([1.5])
+
+
+@pytest.mark.parametrize("damage", ["not json", "a list", "shard missing", "shard truncated"])
+def test_a_damaged_dataset_is_named_or_rebuilt_from_its_sources(tmp_path, source, damage):
+    from graphkit.errors import DatasetError
+
+    root = tmp_path / "d"
+    first = Action100MOnDiskDataset(str(root), [source], task=TASK, videos_per_shard=16, log=False)
+    processed = root / "processed"
+    shard = processed / first.manifest["shards"][1]["name"]
+    if damage == "not json":
+        (processed / "manifest.json").write_text('{"format": 1, "key": ')
+    elif damage == "a list":
+        (processed / "manifest.json").write_text("[1, 2]")
+    elif damage == "shard missing":
+        (shard / "segments.arrow").unlink()
+    else:
+        (shard / "tokens.arrow").write_bytes((shard / "tokens.arrow").read_bytes()[:100])
+    with pytest.raises(DatasetError, match="run convert again"):
+        Action100MOnDiskDataset(str(root), task=TASK, log=False)
+    rebuilt = Action100MOnDiskDataset(str(root), [source], task=TASK, videos_per_shard=16, log=False)
+    assert rebuilt.checksum == first.checksum and len(rebuilt) == 60
+
+
+def test_leftovers_of_a_killed_build_are_removed(tmp_path, source):
+    dead = tmp_path / "processed.building-999999999"
+    dead.mkdir()
+    (dead / "junk").write_text("x")
+    build_shards([source], tmp_path / "processed", TASK)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["processed"]

@@ -58,3 +58,32 @@ def test_convert_on_ray_prints_what_local_prints(tmp_path):
         assert summaries["ray"][key] == summaries["local"][key], key
     misused = graphkit("convert", str(data), "--out", str(tmp_path / "x"), "--engine", "ray")
     assert misused.returncode == 2 and "--on-disk" in misused.stderr
+
+
+def test_sigterm_during_convert_keeps_the_old_dataset_and_leaves_nothing_behind(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.paths import ROOT
+
+    small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
+    write_parquet(small, 10, seed=1)
+    write_parquet(large, 3000, seed=1, videos_per_row_group=100)
+    first = graphkit("convert", str(small), "--out", str(tmp_path / "ds"), "--on-disk", "--json")
+    checksum = json.loads(first.stdout)["checksum"]
+    process = subprocess.Popen([sys.executable, "-m", "graphkit.cli", "convert", str(large), "--out",
+                                str(tmp_path / "ds"), "--on-disk", "--videos-per-shard", "100"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    building = tmp_path / "ds"
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith("processed.building-") for p in building.iterdir()):
+        assert process.poll() is None and time.monotonic() < deadline, "convert ended before it was interrupted"
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130 and "Traceback" not in stderr
+    assert sorted(p.name for p in building.iterdir()) == ["processed"]
+    assert json.loads((building / "processed" / "manifest.json").read_text())["checksum"] == checksum
