@@ -29,6 +29,7 @@ Examples:
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,16 @@ __all__ = ["ShardedVideos", "ShardBatchSampler"]
 class ShardedVideos:
     """The videos of a sharded dataset, by position, and mini-batches of them.
 
+    Attributes:
+        open_shards (int): Shards kept memory-mapped at once (least recently
+            used closed first). (default: :obj:`4`)
+
     Args:
         directory (str or Path): The processed directory.
         manifest (dict): Its manifest (:func:`graphkit.loaders.ondisk.read_manifest`).
     """
+
+    open_shards: int = 4
 
     def __init__(self, directory: str | Path, manifest: dict[str, Any]) -> None:
         self.directory = Path(directory)
@@ -62,7 +69,7 @@ class ShardedVideos:
         self.vocabulary = LabelVocabulary.from_dict(manifest["vocabulary"])
         self.tiling = bool(manifest["tiling"])
         self.names = [info["name"] for info in manifest["shards"]]
-        self._shards: dict[int, Shard] = {}
+        self._shards: collections.OrderedDict[int, Shard] = collections.OrderedDict()
         self._classes: dict[int, np.ndarray] = {}
         kept, splits, uids = [], [], []
         for index, info in enumerate(manifest["shards"]):
@@ -84,13 +91,23 @@ class ShardedVideos:
     def __getstate__(self) -> dict[str, Any]:
         # Memory maps do not pickle; a worker opens the shards it reads.
         state = dict(self.__dict__)
-        state["_shards"] = {}
+        state["_shards"] = collections.OrderedDict()
         return state
 
     def shard(self, index: int) -> Shard:
-        """Shard ``index``, opened (memory-mapped) on first use."""
-        if index not in self._shards:
+        """Shard ``index``, opened (memory-mapped) on first use.
+
+        At most :attr:`open_shards` stay open: the pages of a mapped file
+        count in the process's resident memory once read, so keeping every
+        shard of a large dataset open would grow it by the dataset's size
+        over an epoch. Opening one again costs about a millisecond.
+        """
+        if index in self._shards:
+            self._shards.move_to_end(index)
+        else:
             self._shards[index] = Shard(self.directory / self.names[index])
+            while len(self._shards) > self.open_shards:
+                self._shards.popitem(last=False)
         return self._shards[index]
 
     def num_segments(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
