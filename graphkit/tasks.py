@@ -38,7 +38,6 @@ from graphkit.features import (
     FeatureConfig,
     TokenCounts,
     hashed_token_counts,
-    node_features,
     temporal_features,
 )
 from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
@@ -204,10 +203,8 @@ class NodeTask:
         return {name: temporal[name] for name in TEMPORAL_COLUMNS}
 
     def feature_matrix(self, trees: TreeBatch) -> np.ndarray:
-        """``[N, F]`` float32 node features (no ``gpt`` text)."""
-        columns: dict[str, object] = dict(zip(self.features.text_fields, self._text_columns(trees)))
-        columns.update(self._temporal_columns(trees))
-        return node_features(columns, self.features)
+        """``[N, F]`` float32 node features (no ``gpt`` text): :func:`graphkit.features.node_features`'s."""
+        return self.features_from_counts(trees, self.token_counts(trees))
 
     def token_counts(self, trees: TreeBatch) -> TokenCounts | None:
         """The hashed text block of :meth:`feature_matrix` in sparse, exact form.
@@ -227,9 +224,8 @@ class NodeTask:
             >>> from graphkit.testing import example_rows
             >>> trees = TreeBatch.from_arrow(example_rows(2))
             >>> task = NodeTask()
-            >>> rebuilt = task.features_from_counts(trees, task.token_counts(trees))
-            >>> bool((rebuilt == task.feature_matrix(trees)).all())
-            True
+            >>> task.features_from_counts(trees, task.token_counts(trees)).shape
+            (6, 261)
         """
         blocks = [] if tokens is None else [tokens.to_dense()]
         if self.features.temporal:

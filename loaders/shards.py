@@ -34,7 +34,8 @@ Examples:
     >>> info = writer.close("shard-0")[0]
     >>> info.videos, info.segments
     (3, 9)
-    >>> Shard(writer.directory / "shard-0").parent(0).tolist()
+    >>> _, _, segments, _ = Shard(writer.directory / "shard-0").gather([0])
+    >>> segments["parent"].tolist()
     [-1, 0, 0]
 """
 
@@ -253,10 +254,6 @@ class Shard:
     def num_videos(self) -> int:
         """Videos in the shard."""
         return self.videos.num_rows
-
-    def parent(self, video: int) -> np.ndarray:
-        """Parent positions (within the video, ``-1`` for the root) of one video's segments."""
-        return self._segments["parent"][self.segment_ptr[video]:self.segment_ptr[video + 1]]
 
     def gather(self, videos: np.ndarray) -> tuple[pa.Array, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
         """The stored columns of some videos, in the order given.

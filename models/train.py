@@ -238,7 +238,8 @@ def train(config: TrainConfig) -> TrainResult:
     # Rank 0 processes the dataset if needed; the others then open what it wrote.
     dataset = _load_dataset(config) if group.is_main else None
     group.barrier()
-    dataset = dataset or _load_dataset(config)
+    if dataset is None:
+        dataset = _load_dataset(config)
     split = dataset.get_idx_split()
     if split["train"].numel() == 0:
         raise ValueError(f"no training video among the {len(dataset)} videos of {config.dataset_dir}")

@@ -159,12 +159,10 @@ def _convert_on_disk(sources: list[str], out: Path, task, validation, batch_size
             videos_per_shard=videos_per_shard, run=runner, on_plan=lambda total: bar.update(task_id, total=total),
             on_fragment=lambda result: bar.advance(task_id, result.rows),
         )
+    from graphkit.validation import ValidationReport, Violation
+
     skipped = manifest["skipped"]
-    if skipped:
-        console.print(f"skipped {len(skipped)} invalid videos:")
-        for entry in skipped[:20]:
-            console.print(f"  {entry['video_uid']}: {entry['rule']}: {entry['message']}", highlight=False,
-                          markup=False)
+    report_skips(ValidationReport(skipped=[Violation(**entry) for entry in skipped]))
     return {key: manifest[key] for key in ("videos", "segments", "bytes", "checksum")} | {
         "shards": len(manifest["shards"]), "skipped": len(skipped),
         "bytes_per_segment": round(manifest["bytes"] / max(1, manifest["segments"]), 2),

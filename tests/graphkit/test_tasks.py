@@ -77,3 +77,17 @@ def test_from_dict_rejects_unknown_keys_naming_them():
         NodeTask.from_dict({"label": "verb", "topk": 5, "colour": "red"})
     with pytest.raises(ValueError, match=r"unknown FeatureConfig keys \['buckets'\]"):
         NodeTask.from_dict({"features": {"dim": 8, "buckets": 8}})
+
+
+def test_feature_matrix_is_node_features_of_the_tree_columns_bit_for_bit():
+    from graphkit.features import node_features
+    from graphkit.testing import example_rows
+
+    trees = TreeBatch.from_arrow(example_rows(4))
+    task = NodeTask()
+    root = trees.root[trees.video_index]
+    columns = {name: trees.text[name] for name in task.features.text_fields}
+    columns.update(level=trees.level, start=trees.start, end=trees.end, video_start=trees.start[root],
+                   video_end=trees.end[root], height=trees.height)
+    expected = node_features(columns, task.features)
+    assert np.array_equal(task.feature_matrix(trees).view(np.uint32), expected.view(np.uint32))

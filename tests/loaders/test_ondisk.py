@@ -24,13 +24,6 @@ from graphkit.validation import ValidationConfig
 TASK = NodeTask(features=FeatureConfig(dim=64), top_k=10)
 
 
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ondisk") / "videos.parquet"
-    write_parquet(path, 60, seed=3, videos_per_row_group=8)
-    return str(path)
-
-
 def test_fragments_cover_every_row_group_once_in_order(source):
     fragments = plan_fragments([source], videos_per_fragment=20)
     groups = [g for fragment in fragments for g in fragment.row_groups]

@@ -16,7 +16,6 @@ from graphkit.features import FeatureConfig
 from graphkit.loaders.ondisk import build_shards
 from graphkit.loaders.parquet import ParquetFragment
 from graphkit.loaders.ray_engine import fragment_row, ray_runner, row_fragment
-from graphkit.loaders.synth import write_parquet
 from graphkit.tasks import NodeTask
 from graphkit.validation import ValidationConfig
 
@@ -32,13 +31,6 @@ def runner():
     run = ray_runner(num_cpus=2)
     yield run
     ray.shutdown()
-
-
-@pytest.fixture(scope="module")
-def source(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ray") / "videos.parquet"
-    write_parquet(path, 60, seed=3, videos_per_row_group=8)
-    return str(path)
 
 
 def _files(directory):
