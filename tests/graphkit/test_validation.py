@@ -20,6 +20,19 @@ def _bad(rows: list[dict]) -> dict:
     return next(r for r in rows if r["video_uid"] == BAD)
 
 
+def set_field(path: str, field: str, value, reported: str | None):
+    """The defect that sets ``field`` of the bad video's node at ``path`` to ``value``.
+
+    The error must name the bad video and, unless ``reported`` is None, its node at path ``reported``.
+    """
+
+    def defect(rows):
+        f.node(_bad(rows), path)[field] = value
+        return BAD, None if reported is None else f"{BAD}-n{reported or 'root'}"
+
+    return defect
+
+
 def null_video_uid(rows):
     _bad(rows)["video_uid"] = None
     return None, None
@@ -33,56 +46,6 @@ def duplicate_video_uid(rows):
 def empty_tree(rows):
     _bad(rows)["nodes"] = []
     return BAD, None
-
-
-def null_node_id(rows):
-    f.node(_bad(rows), "1")["node_id"] = None
-    return BAD, None
-
-
-def null_start(rows):
-    f.node(_bad(rows), "1")["start"] = None
-    return BAD, f"{BAD}-n1"
-
-
-def duplicate_node_id(rows):
-    f.node(_bad(rows), "1")["node_id"] = f"{BAD}-n0"
-    return BAD, f"{BAD}-n0"
-
-
-def missing_parent(rows):
-    f.node(_bad(rows), "01")["parent_id"] = "no-such-node"
-    return BAD, f"{BAD}-n01"
-
-
-def parent_in_other_video(rows):
-    f.node(_bad(rows), "01")["parent_id"] = "video000000-n0"
-    return BAD, f"{BAD}-n01"
-
-
-def no_root(rows):
-    f.node(_bad(rows), "")["parent_id"] = f"{BAD}-n1"
-    return BAD, None
-
-
-def multiple_roots(rows):
-    f.node(_bad(rows), "1")["parent_id"] = None
-    return BAD, f"{BAD}-n1"
-
-
-def cycle(rows):
-    f.node(_bad(rows), "0")["parent_id"] = f"{BAD}-n01"
-    return BAD, f"{BAD}-n0"
-
-
-def nan_time(rows):
-    f.node(_bad(rows), "00")["start"] = math.nan
-    return BAD, f"{BAD}-n00"
-
-
-def infinite_time(rows):
-    f.node(_bad(rows), "1")["end"] = math.inf
-    return BAD, f"{BAD}-n1"
 
 
 def negative_start(rows):
@@ -101,16 +64,6 @@ def root_level(rows):
     for n in _bad(rows)["nodes"]:
         n["level"] += 1
     return BAD, f"{BAD}-nroot"
-
-
-def level_mismatch(rows):
-    f.node(_bad(rows), "1")["level"] = 5
-    return BAD, f"{BAD}-n1"
-
-
-def child_outside_parent(rows):
-    f.node(_bad(rows), "011")["end"] = 9.0
-    return BAD, f"{BAD}-n011"
 
 
 def three_children(rows):
@@ -132,40 +85,31 @@ def gap_between_children(rows):
     return BAD, f"{BAD}-n0"  # [0, 8] has children [0, 4] and [5, 8]
 
 
-def overlapping_children(rows):
-    f.node(_bad(rows), "1")["start"] = 7.0
-    return BAD, f"{BAD}-nroot"
-
-
-def oversized_string(rows):
-    f.node(_bad(rows), "1")["plm_caption"] = "x" * 2000
-    return BAD, f"{BAD}-n1"
-
-
+# A rule broken two ways has a second key with a trailing space.
 DEFECTS = {
     "null_video_uid": null_video_uid,
     "duplicate_video_uid": duplicate_video_uid,
     "empty_tree": empty_tree,
-    "null_field": null_node_id,
-    "null_field ": null_start,
-    "duplicate_node_id": duplicate_node_id,
-    "missing_parent": missing_parent,
-    "missing_parent ": parent_in_other_video,
-    "no_root": no_root,
-    "multiple_roots": multiple_roots,
-    "cycle": cycle,
-    "non_finite_time": nan_time,
-    "non_finite_time ": infinite_time,
+    "null_field": set_field("1", "node_id", None, reported=None),
+    "null_field ": set_field("1", "start", None, reported="1"),
+    "duplicate_node_id": set_field("1", "node_id", f"{BAD}-n0", reported="0"),
+    "missing_parent": set_field("01", "parent_id", "no-such-node", reported="01"),
+    "missing_parent ": set_field("01", "parent_id", "video000000-n0", reported="01"),  # in another video
+    "no_root": set_field("", "parent_id", f"{BAD}-n1", reported=None),
+    "multiple_roots": set_field("1", "parent_id", None, reported="1"),
+    "cycle": set_field("0", "parent_id", f"{BAD}-n01", reported="0"),
+    "non_finite_time": set_field("00", "start", math.nan, reported="00"),
+    "non_finite_time ": set_field("1", "end", math.inf, reported="1"),
     "negative_start": negative_start,
     "end_not_after_start": end_before_start,
     "root_level": root_level,
-    "level_mismatch": level_mismatch,
-    "child_outside_parent": child_outside_parent,
+    "level_mismatch": set_field("1", "level", 5, reported="1"),
+    "child_outside_parent": set_field("011", "end", 9.0, reported="011"),
     "not_binary": three_children,
     "not_binary ": one_child,
     "children_do_not_tile": gap_between_children,
-    "children_do_not_tile ": overlapping_children,
-    "oversized_string": oversized_string,
+    "children_do_not_tile ": set_field("1", "start", 7.0, reported=""),  # overlaps its sibling
+    "oversized_string": set_field("1", "plm_caption", "x" * 2000, reported="1"),
 }
 CONFIG = ValidationConfig(max_string_bytes=1000)
 
