@@ -56,6 +56,12 @@ def _query(driver, cypher: str, **params) -> list[dict]:
     return [record.data() for record in records]
 
 
+def _stored_properties(driver, spec: schema.NodeTypeSpec) -> dict:
+    """The properties of every stored node of one type, by its key."""
+    rows = _query(driver, f"MATCH (n:{spec.label}) RETURN properties(n) AS p")
+    return {r["p"][spec.key]: r["p"] for r in rows}
+
+
 @pytest.mark.neo4j
 @pytest.mark.slow
 def test_importer_reports_every_row(imported):
@@ -83,8 +89,7 @@ def test_counts_per_label_and_type(imported):
 @pytest.mark.slow
 def test_segment_properties_equal_the_source(imported):
     trees, _, _, driver = imported
-    rows = _query(driver, "MATCH (s:Segment) RETURN properties(s) AS p")
-    got = {r["p"]["node_id"]: r["p"] for r in rows}
+    got = _stored_properties(driver, schema.SEGMENT)
     ids = trees.node_id.to_pylist()
     uids = np.asarray(trees.video_uid.to_pylist(), dtype=object)[trees.video_index]
     texts = {name: column.to_pylist() for name, column in trees.text.items()}
@@ -132,8 +137,7 @@ def test_tricky_captions_are_stored_verbatim(imported):
 @pytest.mark.slow
 def test_video_properties_equal_the_source(imported):
     trees, _, _, driver = imported
-    rows = _query(driver, "MATCH (v:Video) RETURN properties(v) AS p")
-    got = {r["p"]["video_uid"]: r["p"] for r in rows}
+    got = _stored_properties(driver, schema.VIDEO)
     for uid, meta in zip(trees.video_uid.to_pylist(), trees.metadata.to_pylist()):
         scalars = {k: meta[k] for k in ("title", "description", "view_count", "like_count", "duration", "upload_date")}
         expected = {"video_uid": uid, **{k: v for k, v in scalars.items() if v is not None}}
