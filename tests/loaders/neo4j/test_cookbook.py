@@ -260,19 +260,32 @@ def test_same_verb_as_parent(loaded):
     assert expected and len(_run(driver, "same_verb_as_parent", not_applicable=NA, limit=3)) == 3
 
 
+def _coverage_columns(at: list[dict]) -> dict:
+    """annotation_coverage_by_level's columns for the rows of one level."""
+    counts = {name: sum(r[name] is not None for r in at) for name in
+              ("action_brief", "summary_brief", "plm_caption", "llama3_caption")}
+    return {**counts, "action_brief_coverage": pytest.approx(counts["action_brief"] / len(at)),
+            "llama3_caption_coverage": pytest.approx(counts["llama3_caption"] / len(at))}
+
+
+def _histogram_columns(at: list[dict]) -> dict:
+    """level_histogram's columns for the rows of one level."""
+    return {"leaves": sum(r["is_leaf"] for r in at),
+            "mean_duration": pytest.approx(sum(r["duration"] for r in at) / len(at))}
+
+
+#: The per-level queries: a row per level holds level, segments and the columns these functions compute.
+PER_LEVEL = {"annotation_coverage_by_level": _coverage_columns, "level_histogram": _histogram_columns}
+
+
 @pytest.mark.neo4j
 @pytest.mark.parametrize("one_video", [False, True])
-def test_annotation_coverage_by_level(loaded, one_video):
+@pytest.mark.parametrize("name", sorted(PER_LEVEL))
+def test_per_level_query(loaded, name, one_video):
     driver, ref = loaded
     uid = _videos(ref)[-1] if one_video else None
-    expected = []
-    for level, at in _levels(ref, uid):
-        counts = {name: sum(r[name] is not None for r in at) for name in
-                  ("action_brief", "summary_brief", "plm_caption", "llama3_caption")}
-        expected.append({"level": level, "segments": len(at), **counts,
-                         "action_brief_coverage": pytest.approx(counts["action_brief"] / len(at)),
-                         "llama3_caption_coverage": pytest.approx(counts["llama3_caption"] / len(at))})
-    assert _run(driver, "annotation_coverage_by_level", video_uid=uid) == expected
+    expected = [{"level": level, "segments": len(at), **PER_LEVEL[name](at)} for level, at in _levels(ref, uid)]
+    assert _run(driver, name, video_uid=uid) == expected
 
 
 @pytest.mark.neo4j
@@ -326,18 +339,6 @@ def test_deepest_videos(loaded):
     stats.sort(key=lambda s: (-s[0], -s[1], s[2]))
     got = _run(driver, "deepest_videos", limit=4)
     assert [(r["depth"], r["segments"], r["video_uid"], r["leaves"]) for r in got] == stats[:4]
-
-
-@pytest.mark.neo4j
-@pytest.mark.parametrize("one_video", [False, True])
-def test_level_histogram(loaded, one_video):
-    driver, ref = loaded
-    uid = _videos(ref)[-1] if one_video else None
-    expected = []
-    for level, at in _levels(ref, uid):
-        expected.append({"level": level, "segments": len(at), "leaves": sum(r["is_leaf"] for r in at),
-                         "mean_duration": pytest.approx(sum(r["duration"] for r in at) / len(at))})
-    assert _run(driver, "level_histogram", video_uid=uid) == expected
 
 
 @pytest.mark.neo4j
