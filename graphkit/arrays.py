@@ -7,8 +7,9 @@ string array; :func:`as_string_array` does that conversion
 and rejects everything else with a :class:`TypeError` that names the argument.
 They also hash with a keyed BLAKE2b whose key is an integer seed;
 :func:`seed_key` checks the seed and turns it into the 8-byte key.
-:func:`check_positive_int` checks a size argument, and :func:`valid_mask`
-reads an Arrow array's validity as a numpy mask.
+:func:`check_positive_int` checks a size argument, :func:`valid_mask`
+reads an Arrow array's validity as a numpy mask, and :func:`map_chunks` runs
+a text transform :data:`NODES_PER_CHUNK` rows at a time.
 
 Nothing here is public API: the names may change without notice.
 
@@ -23,6 +24,7 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,7 +32,12 @@ import pyarrow as pa
 
 from graphkit.typing import StringArrayLike
 
-__all__ = ["as_string_array", "seed_key", "check_positive_int", "valid_mask"]
+__all__ = ["NODES_PER_CHUNK", "as_string_array", "seed_key", "check_positive_int", "valid_mask", "map_chunks"]
+
+#: Rows (one per node) that text transforms work on at a time: the temporaries
+#: of one chunk (about 2 KB per node of caption text) bound their memory,
+#: whatever the batch size.
+NODES_PER_CHUNK: int = 4096
 
 
 def as_string_array(values: StringArrayLike, name: str = "values") -> pa.Array:
@@ -130,3 +137,20 @@ def valid_mask(array: pa.Array) -> np.ndarray:
     if array.null_count == 0:
         return np.ones(len(array), dtype=bool)
     return array.is_valid().to_numpy(zero_copy_only=False)
+
+
+def map_chunks(transform: Callable[[pa.Array], pa.Array], values: pa.Array) -> pa.Array:
+    """``transform(values)``, computed :data:`NODES_PER_CHUNK` rows at a time.
+
+    For element-wise transforms, whose result does not depend on how the rows
+    are cut; the pieces are concatenated into one array.
+
+    Examples:
+        >>> import pyarrow.compute as pc
+        >>> map_chunks(pc.utf8_upper, pa.array(["a", None] * 3000)).to_pylist()[:3]
+        ['A', None, 'A']
+    """
+    if len(values) <= NODES_PER_CHUNK:
+        return transform(values)
+    return pa.concat_arrays([transform(values.slice(start, NODES_PER_CHUNK))
+                             for start in range(0, len(values), NODES_PER_CHUNK)])

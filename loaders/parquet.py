@@ -142,7 +142,11 @@ def _iter_row_groups(
             pieces = (
                 batch
                 for group in chosen  # a fresh iterator per group: see the module docstring
-                for batch in parquet.iter_batches(batch_size=config.batch_size, row_groups=[group], columns=columns)
+                # One decoding thread: the read-ahead thread already overlaps decoding with
+                # the caller, and Arrow's own pool made it slower and its peak memory grow
+                # (preview-sized file: 17.9 s and 283 MB, against 8.2 s and 222 MB).
+                for batch in parquet.iter_batches(batch_size=config.batch_size, row_groups=[group], columns=columns,
+                                                 use_threads=False)
             )
             for batch in rebatch(pieces, config.batch_size):
                 yield conform(batch)

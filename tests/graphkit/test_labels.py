@@ -297,3 +297,14 @@ def test_counts_summed_over_batches_fit_the_same_vocabulary():
             counts[label] = counts.get(label, 0) + 1
     assert LabelVocabulary.from_counts(counts, kind="verb", top_k=2) == whole
     assert whole.encode_labels(["cut", "pour", None]).tolist() == [whole.classes.index("cut"), whole.other_index, -1]
+
+
+@pytest.mark.parametrize("kind", ["verb", "brief", "actor"])
+def test_labels_computed_in_chunks_of_nodes_are_the_same(monkeypatch, kind: str) -> None:
+    import graphkit.arrays
+
+    briefs = pa.array(["Opening the lid", None, "N/A", "Cut paper", "Pan\u2011camera left", "42", "Stir"] * 5)
+    whole = extract_labels(briefs, kind)
+    monkeypatch.setattr(graphkit.arrays, "NODES_PER_CHUNK", 3)
+    chunked = extract_labels(briefs, kind)
+    assert chunked.equals(whole) and chunked.type == whole.type and len(whole) == len(briefs)

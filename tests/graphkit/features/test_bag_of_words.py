@@ -146,3 +146,17 @@ def test_token_counts_are_the_dense_features_bit_for_bit():
         assert counts.ptr[-1] == counts.bucket.size == counts.num_tokens.sum()
         for row in range(len(texts[0])):  # buckets ascend within a row
             assert np.all(np.diff(counts.bucket[counts.ptr[row]:counts.ptr[row + 1]]) > 0)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7])
+def test_counting_in_chunks_of_nodes_changes_nothing(monkeypatch, chunk: int) -> None:
+    import graphkit.features.bag_of_words as bag_of_words
+
+    rows = TEXTS * 4 + EMPTY
+    texts = [pa.array(rows), pa.array(rows[::-1])]
+    whole = bag_of_words.hashed_token_counts(texts, dim=16, seed=2)
+    monkeypatch.setattr(bag_of_words, "NODES_PER_CHUNK", chunk)
+    chunked = bag_of_words.hashed_token_counts(texts, dim=16, seed=2)
+    for name in ("num_tokens", "bucket", "count"):
+        np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
+    assert whole.bucket.size > 0
