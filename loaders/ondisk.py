@@ -244,8 +244,8 @@ def _combine(results: Sequence[FragmentResult], directory: Path, task: NodeTask,
         "segments": sum(info.segments for info in shards) - excluded_segments,
         "bytes": sum(info.bytes for info in shards),
         "checksum": digest.hexdigest(),
-        "skipped": [{"video_uid": v.video_uid, "node_id": v.node_id, "rule": v.rule, "message": v.message}
-                    for v in skipped],
+        "skipped": [{"video_uid": v.video_uid, "node_id": v.node_id, "rule": v.rule, "message": v.message,
+                     "source": v.source} for v in skipped],
     }
 
 
