@@ -264,7 +264,8 @@ def build_shards(
     """Process sources into a sharded dataset directory and return its manifest.
 
     Args:
-        sources (Sequence): What :func:`graphkit.loaders.sources.iter_record_batches` accepts.
+        sources (Source or Sequence): What :func:`graphkit.loaders.sources.iter_record_batches`
+            accepts: one source or a list (a single path string is one source).
         directory (str or Path): The processed directory to (re)write.
         task (NodeTask): Features, labels and splits.
         validation (ValidationConfig, optional): Invariant checking. (default: strict)
@@ -285,7 +286,7 @@ def build_shards(
     """
     validation = validation or ValidationConfig()
     directory = Path(directory)
-    fragments = plan_fragments(list(sources), videos_per_fragment=videos_per_shard)
+    fragments = plan_fragments(sources, videos_per_fragment=videos_per_shard)
     key = dataset_key(fragments, task, validation)
     if on_plan is not None:
         on_plan(fragment_total_videos(fragments))

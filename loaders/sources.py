@@ -15,7 +15,9 @@ A *source* is where rows come from:
 * an opened Hugging Face :class:`datasets.Dataset` or
   :class:`datasets.IterableDataset`, or an in-memory :class:`pyarrow.Table`
   or :class:`pyarrow.RecordBatch`;
-* a list of any of these, read in order.
+* a list of any of these, read in order (:func:`source_list` says what a
+  function taking sources accepts: one source alone, a single path string
+  included, or a list; never a string taken apart into characters).
 
 :func:`iter_record_batches` reads them one record batch at a time, each in
 the canonical schema of :data:`graphkit.schema.SOURCE_SCHEMA` projected to
@@ -85,6 +87,7 @@ __all__ = [
     "read_table",
     "resolve_files",
     "file_format",
+    "source_list",
 ]
 
 logger = logging.getLogger(__name__)
@@ -133,7 +136,7 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
         self.skipped: list[tuple[str, str]] = []
         self.rejected: list[Violation] = []
         self.files: list[str] = []
-        self._sources = _as_source_list(source)
+        self._sources = source_list(source)
         self._batches = self._generate()
 
     @property
@@ -336,8 +339,46 @@ def file_format(path: str) -> str | None:
     return None if compressed and kind == "parquet" else kind
 
 
+def source_list(source: Any, name: str = "source") -> list[Any]:
+    """The sources a ``source`` argument stands for, as a list: one source alone, or a sequence of them.
+
+    Every public function that takes sources goes through this, so a single
+    path given as a string is one source, never a list of its characters.
+
+    Args:
+        source: One source (a path string, :class:`os.PathLike`, Arrow table
+            or batch, parquet fragment, ``datasets`` dataset) or an iterable
+            of them.
+        name (str, optional): The argument's name, for errors. (default: :obj:`"source"`)
+
+    Returns:
+        list: The sources, in order.
+
+    Raises:
+        TypeError: If something else is given (bytes, a mapping such as a
+            ``DatasetDict``, a number), or a list holds something else.
+        ValueError: If no source is given (an empty list).
+
+    Examples:
+        >>> source_list("data/videos.parquet"), source_list(["a.parquet", "b.jsonl"])
+        (['data/videos.parquet'], ['a.parquet', 'b.jsonl'])
+        >>> source_list(b"videos.parquet")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: unsupported source b'videos.parquet' of type bytes; expected a path, ...
+    """
+    try:
+        return _as_source_list(source)
+    except (TypeError, ValueError) as err:
+        if name == "source":
+            raise
+        raise type(err)(f"{name}: {err}") from None
+
+
 # -- helpers -----------------------------------------------------------------------------
 def _as_source_list(source: Any) -> list[Any]:
+    if source is None:
+        raise ValueError("no source given; pass a path, a URL, a dataset or a list of them")
     items = [source] if _is_single_source(source) else source
     if isinstance(items, Mapping):
         raise TypeError(
