@@ -19,6 +19,7 @@ and OGB's ``get_idx_split()``; ``DataLoader`` batches whole videos.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -41,7 +42,7 @@ from graphkit.pyg import to_hetero_batch, to_in_memory_storage
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
-from graphkit.validation import ValidationConfig, ValidationReport
+from graphkit.validation import ValidationConfig, ValidationReport, Violation
 
 __all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset", "optional_sources", "stored_task"]
 
@@ -122,6 +123,7 @@ class _Action100MBase:
             "video_uid": uids,
             "split": split.tolist(),
             "skipped": [str(v) for v in report.skipped],
+            "violations": [dataclasses.asdict(v) for v in report.skipped],
         }
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(meta, handle)
@@ -133,6 +135,8 @@ class _Action100MBase:
         self.video_uids: list[str] = meta["video_uid"]
         self._split = torch.tensor(meta["split"], dtype=torch.int8)
         self.skipped: list[str] = meta["skipped"]
+        #: The videos (and rows, and files) left out while processing, as :class:`~graphkit.validation.Violation`.
+        self.violations: list[Violation] = [Violation(**entry) for entry in meta.get("violations", [])]
 
     @property
     def num_segments(self) -> int:
