@@ -8,8 +8,10 @@ and rejects everything else with a :class:`TypeError` that names the argument.
 They also hash with a keyed BLAKE2b whose key is an integer seed;
 :func:`seed_key` checks the seed and turns it into the 8-byte key.
 :func:`check_positive_int` checks a size argument, :func:`valid_mask`
-reads an Arrow array's validity as a numpy mask, and :func:`map_chunks` runs
-a text transform :data:`NODES_PER_CHUNK` rows at a time.
+reads an Arrow array's validity as a numpy mask, :func:`out_of_range`
+finds the integers that do not fit a narrower type, exactly (never through
+a float, which cannot tell ``2**63`` from ``2**63 - 1``), and
+:func:`map_chunks` runs a text transform :data:`NODES_PER_CHUNK` rows at a time.
 
 Nothing here is public API: the names may change without notice.
 
@@ -29,10 +31,12 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphkit.typing import StringArrayLike
 
-__all__ = ["NODES_PER_CHUNK", "as_string_array", "seed_key", "check_positive_int", "valid_mask", "map_chunks"]
+__all__ = ["NODES_PER_CHUNK", "as_string_array", "seed_key", "check_positive_int", "valid_mask", "out_of_range",
+           "map_chunks"]
 
 #: Rows (one per node) that text transforms work on at a time: the temporaries
 #: of one chunk (about 2 KB per node of caption text) bound their memory,
@@ -154,3 +158,24 @@ def map_chunks(transform: Callable[[pa.Array], pa.Array], values: pa.Array) -> p
         return transform(values)
     return pa.concat_arrays([transform(values.slice(start, NODES_PER_CHUNK))
                              for start in range(0, len(values), NODES_PER_CHUNK)])
+
+
+def out_of_range(array: pa.Array, dtype: pa.DataType) -> np.ndarray:
+    """``[len(array)]`` bool, true where an integer of :obj:`array` does not fit the integer type :obj:`dtype`.
+
+    The comparison is made in the array's own type, so it is exact for every
+    width and sign (nulls are never out of range).
+
+    Examples:
+        >>> out_of_range(pa.array([2**63 + 1, 5], pa.uint64()), pa.int64()).tolist()
+        [True, False]
+        >>> out_of_range(pa.array([-1, 40000, None]), pa.int16()).tolist()
+        [False, True, False]
+    """
+    source, target = np.iinfo(array.type.to_pandas_dtype()), np.iinfo(dtype.to_pandas_dtype())
+    bad = np.zeros(len(array), dtype=bool)
+    if target.max < source.max:
+        bad |= pc.fill_null(pc.greater(array, pa.scalar(target.max, array.type)), False).to_numpy(zero_copy_only=False)
+    if target.min > source.min:
+        bad |= pc.fill_null(pc.less(array, pa.scalar(target.min, array.type)), False).to_numpy(zero_copy_only=False)
+    return bad

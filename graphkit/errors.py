@@ -5,13 +5,22 @@ callers can catch the whole family with one ``except`` clause. Problems with a
 whole file or column (it is not parquet, a column is missing or has the wrong
 type) raise :class:`SourceError`; a video whose tree breaks an invariant raises
 :class:`InvariantError`, which names the video, the node and the broken rule.
+One row of a source that cannot be read, or holds a value its column cannot
+hold (a JSON line that does not parse, ``level`` 40000 in an ``int16``), raises
+:class:`RowError`: it is both, since it names the source *and* the row, and
+concerns that one video only (under ``errors="skip"`` only it is skipped).
 Everything that talks to Neo4j raises a :class:`Neo4jError`.
+
+Messages quote values with :func:`quote`, which truncates long values and
+never raises, so building the message of one defect cannot fail on another
+(an undecodable byte, a 10 KB id).
 
 The whole tree::
 
     GraphkitError
     ├── SourceError
     │   └── SchemaError
+    │       └── RowError (also an InvariantError)
     ├── InvariantError (also a ValueError)
     ├── CsvExportError
     ├── DatasetError
@@ -25,6 +34,10 @@ The whole tree::
 Examples:
     >>> issubclass(JavaNotFoundError, Neo4jError), issubclass(SchemaError, SourceError)
     (True, True)
+    >>> issubclass(RowError, SchemaError), issubclass(RowError, InvariantError)
+    (True, True)
+    >>> quote("x" * 100, limit=8)
+    "'xxxxxxxx'... (100 characters)"
 """
 
 from __future__ import annotations
@@ -43,9 +56,47 @@ __all__ = [
     "Neo4jImportError",
     "Neo4jLoadError",
     "Neo4jServerError",
+    "RowError",
     "SchemaError",
     "SourceError",
+    "quote",
 ]
+
+#: How many characters of a value a message quotes (:func:`quote`).
+QUOTE_LIMIT = 80
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A value as an error message quotes it: its ``repr``, cut to ``limit`` characters.
+
+    Strings and bytes longer than ``limit`` are cut and followed by their full
+    length; other values are cut after their ``repr``. Never raises, whatever
+    the value (bytes that are not UTF-8, an object whose ``repr`` fails).
+
+    Args:
+        value (object): What to quote.
+        limit (int, optional): The most characters of the value to show.
+            (default: :obj:`80`)
+
+    Returns:
+        str: The quoted value.
+
+    Examples:
+        >>> quote("abc"), quote(None), quote(b"ab\\xff")
+        ("'abc'", 'None', "b'ab\\\\xff'")
+        >>> quote(list(range(100)), limit=10)
+        '[0, 1, 2, ... (390 characters)'
+    """
+    try:
+        if isinstance(value, (str, bytes)):
+            if len(value) <= limit:
+                return repr(value)
+            unit = "characters" if isinstance(value, str) else "bytes"
+            return f"{value[:limit]!r}... ({len(value)} {unit})"
+        text = repr(value)
+    except Exception:  # a repr that fails must not hide the defect being reported
+        return f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 class GraphkitError(Exception):
@@ -80,19 +131,66 @@ class InvariantError(GraphkitError, ValueError):
         rule (str): The broken rule, one of
             :data:`graphkit.validation.RULES`.
         message (str): A human-readable explanation.
+        source (str, optional): Where the row was read, when known
+            (``"rows.jsonl:3"``, ``"videos.parquet, row 17"``).
+
+    Examples:
+        >>> str(InvariantError("v1", "n" * 200, "oversized_id", "too long"))  # doctest: +ELLIPSIS
+        "video 'v1', node 'nnnn...nnn'... (200 characters): oversized_id: too long"
+        >>> str(InvariantError(None, None, "malformed_row", "invalid JSON", source="a.jsonl:3"))
+        'a.jsonl:3: malformed_row: invalid JSON'
     """
 
     def __init__(
-        self, video_uid: str | None, node_id: str | None, rule: str, message: str
+        self, video_uid: str | None, node_id: str | None, rule: str, message: str, source: str | None = None
     ) -> None:
         self.video_uid = video_uid
         self.node_id = node_id
         self.rule = rule
         self.message = message
-        where = f"video {video_uid!r}"
+        self.source = source
+        Exception.__init__(self, _located(video_uid, node_id, rule, message, source))
+
+
+def _located(video_uid: str | None, node_id: str | None, rule: str, message: str, source: str | None) -> str:
+    parts = [] if source is None else [source]
+    if video_uid is not None or source is None:
+        where = f"video {quote(video_uid)}"
         if node_id is not None:
-            where += f", node {node_id!r}"
-        super().__init__(f"{where}: {rule}: {message}")
+            where += f", node {quote(node_id)}"
+        parts.append(where)
+    return ": ".join([*parts, rule, message])
+
+
+class RowError(SchemaError, InvariantError):
+    """One row of a source cannot be read, or holds a value its column cannot hold.
+
+    A JSON line that does not parse, a duplicated key, ``false`` where a
+    number is expected, ``level`` 40000 in an ``int16``: the row is named by
+    its place in the source (``rows.jsonl:3``) and its video when it has one.
+    It is a :class:`SchemaError` (about the source's content) and an
+    :class:`InvariantError` (about one video: under ``errors="skip"`` only
+    that row is skipped, reported with the same words).
+
+    Args:
+        source (str): The source and the row (``"rows.jsonl:3"``).
+        video_uid (str or None): The row's video, when it can be read.
+        rule (str): ``malformed_row``, ``wrong_type``, ``value_out_of_range``
+            or ``null_video_uid`` (see :data:`graphkit.validation.RULES`).
+        message (str): What exactly is wrong.
+
+    Examples:
+        >>> str(RowError("a.jsonl:3", "v1", "wrong_type", "column 'nodes.start' holds False"))
+        "a.jsonl:3: video 'v1': wrong_type: column 'nodes.start' holds False"
+    """
+
+    def __init__(self, source: str, video_uid: str | None, rule: str, message: str) -> None:
+        self.source = source
+        self.video_uid = video_uid
+        self.node_id = None
+        self.rule = rule
+        self.message = message
+        Exception.__init__(self, _located(video_uid, None, rule, message, source))
 
 
 class CsvExportError(GraphkitError):

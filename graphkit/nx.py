@@ -118,7 +118,7 @@ def _segment_properties(trees: TreeBatch, uids: list[str]) -> list[dict]:
     ]
 
 
-def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
+def from_networkx(graph: nx.MultiDiGraph, *, strict: bool = True) -> TreeBatch:
     """Rebuild a :class:`TreeBatch` from a graph made by :func:`to_networkx`.
 
     Videos come in the graph's node order; each video's segments in the
@@ -126,6 +126,9 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
 
     Args:
         graph (networkx.MultiDiGraph): A typed graph in graphkit's layout.
+        strict (bool, optional): Validate the rebuilt trees as binary and
+            tiling; pass :obj:`False` for a graph made from trees read with
+            ``strict=False`` (n-ary). (default: :obj:`True`)
 
     Returns:
         TreeBatch: The videos, validated as on reading.
@@ -178,7 +181,7 @@ def from_networkx(graph: nx.MultiDiGraph) -> TreeBatch:
         for uid, attrs in videos.items()
     ]
     table = pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA)
-    trees = TreeBatch.from_arrow(table)
+    trees = TreeBatch.from_arrow(table, strict=strict)
     # gpt fields come as a group: one present means the gpt struct was read.
     if present & set(schema.GPT_PROPERTIES):
         present |= set(schema.GPT_PROPERTIES)

@@ -144,7 +144,7 @@ def to_hetero_batch(
         edges = trees.edges(spec)
         per_video = torch.from_numpy(trees.edges_per_video(spec))
         edge_slices = torch.cat([torch.zeros(1, dtype=torch.long), per_video.cumsum(0)])
-        attrs = {name: torch.from_numpy(value.astype(np.int64) if value.dtype == np.int8 else value)
+        attrs = {name: torch.from_numpy(value.astype(np.int64) if value.dtype == np.int32 else value)
                  for name, value in edges.attrs.items()}
         for edge_type, (src, dst), (src_type, dst_type) in (
             (spec.pyg_edge_type, (edges.source, edges.target), (spec.source, spec.target)),

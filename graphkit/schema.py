@@ -226,7 +226,8 @@ SEGMENT = NodeTypeSpec(
         *(Property(name, _str, "string") for name in GPT_PROPERTIES),
     ),
 )
-PARENT_OF = EdgeTypeSpec("PARENT_OF", SEGMENT, SEGMENT, (Property("order", pa.int8(), "int"),))
+# order is int32: a non-strict (n-ary) tree may give a node more than 127 children.
+PARENT_OF = EdgeTypeSpec("PARENT_OF", SEGMENT, SEGMENT, (Property("order", pa.int32(), "int"),))
 NEXT = EdgeTypeSpec("NEXT", SEGMENT, SEGMENT, (Property("gap", pa.float32(), "float"),))
 NEXT_LEAF = EdgeTypeSpec("NEXT_LEAF", SEGMENT, SEGMENT)
 HAS_ROOT = EdgeTypeSpec("HAS_ROOT", VIDEO, SEGMENT)

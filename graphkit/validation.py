@@ -4,8 +4,17 @@ A *violation* is one broken rule in one video, reported with the video's
 ``video_uid``, the first offending ``node_id`` (when the rule is about a node)
 and a message. The rules, in the order they are checked:
 
-* the row: ``video_uid`` is set and unique in the batch, the tree is not empty;
-* the fields: ``node_id``, ``level``, ``start`` and ``end`` are set;
+* the row as a reader sees it (:mod:`graphkit.loaders`; named by source and
+  row, ``rows.jsonl:3``, since such a row may have no readable uid): it parses,
+  as an object with ``video_uid`` and ``nodes`` and no repeated key
+  (``malformed_row``); every value has its column's type, so no ``false``
+  or ``"1.5"`` where a number is expected and no ``2.5`` where an integer is
+  (``wrong_type``); every value fits its column (``value_out_of_range``);
+* the row: ``video_uid`` is set, valid UTF-8, not empty, at most
+  :data:`MAX_ID_BYTES` long and unique in the batch; the tree is not empty;
+* the fields: ``node_id``, ``level``, ``start`` and ``end`` are set; ``node_id``
+  and ``parent_id`` are valid UTF-8, not empty (``node_id``) and at most
+  :data:`MAX_ID_BYTES` long; ``level`` fits ``int16``;
 * the tree: ``node_id`` unique in the video, every ``parent_id`` names a node
   of the same video, exactly one root, no cycle;
 * the times: finite, ``0 <= start < end``;
@@ -13,15 +22,40 @@ and a message. The rules, in the order they are checked:
 * the intervals: each child lies inside its parent and, when ``strict``
   (the default, as on all real Action100M data), every internal node has
   exactly two children that tile it with no gap and no overlap;
-* the text: valid UTF-8 and at most ``max_string_bytes`` long.
+* the text: every other text field that was read (captions, ``gpt`` fields,
+  ``metadata`` title, description, upload date, and each transcript entry's
+  time and text) is valid UTF-8 and at most ``max_string_bytes`` long; a
+  transcript entry and its time and text are set (a list property cannot
+  hold a null).
+
+**The limits.** Ids are keys: Neo4j indexes them, and a native index key
+holds at most about 8 KB (8,167 bytes), so an id of 10 KB passes a naive
+reader and then aborts a load half-way. :data:`MAX_ID_BYTES` (1,024 bytes)
+is far above any real id (11-character ``video_uid``, 36-character UUID
+``node_id``) and well under that limit, even for a key of two ids. Other text
+is only stored, never indexed: :data:`MAX_TEXT_BYTES` (1 MiB, the default of
+``max_string_bytes``) is about fifty times the longest YouTube description.
+Every sink (networkx, PyG, Neo4j, CSV) can rely on these for validated input.
+
+**Skipping.** Under ``errors="skip"`` exactly the videos that break a rule
+are left out, each reported once (for its first broken rule) as a
+:class:`Violation`, and every other video is kept: a bad row costs only
+itself, never its batch or its file. Only a source that cannot be read at
+all (not parquet, a JSON document that does not parse, a column of the wrong
+type) is skipped whole, as ``unreadable_source``. Messages quote values
+truncated (:func:`graphkit.errors.quote`) and are built without decoding
+invalid text, so reporting one defect never fails on another.
 
 A video is reported for the first rule it breaks. All rules are computed with
-numpy over the whole record batch: no Python loop per node; the only Python
-work is formatting the message of each reported violation.
+numpy over the whole record batch (the text checks by
+:func:`graphkit.strings.check_strings`): no Python loop per node; the only
+Python work is formatting the message of each reported violation.
 
 Examples:
-    >>> list(RULES)[:3]
-    ['null_video_uid', 'duplicate_video_uid', 'empty_tree']
+    >>> list(RULES)[:4]
+    ['malformed_row', 'wrong_type', 'value_out_of_range', 'null_video_uid']
+    >>> MAX_ID_BYTES, MAX_TEXT_BYTES
+    (1024, 1048576)
 """
 
 from __future__ import annotations
@@ -31,18 +65,42 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from graphkit.errors import InvariantError
+from graphkit.errors import InvariantError, RowError, quote
+from graphkit.strings import check_strings, string_lengths, value_text
 from graphkit.typing import ErrorPolicy
 
-__all__ = ["RULES", "Violation", "ValidationConfig", "ValidationReport", "ErrorPolicy"]
+__all__ = [
+    "MAX_ID_BYTES",
+    "MAX_TEXT_BYTES",
+    "RULES",
+    "Violation",
+    "ValidationConfig",
+    "ValidationReport",
+    "ErrorPolicy",
+    "find_violations",
+]
+
+#: Longest id (``video_uid``, ``node_id``, ``parent_id``) accepted, in UTF-8 bytes.
+MAX_ID_BYTES: int = 1024
+#: Longest other text accepted by default (:attr:`ValidationConfig.max_string_bytes`), in bytes.
+MAX_TEXT_BYTES: int = 1 << 20
 
 #: Every rule, in checking order, with what it requires.
 RULES: dict[str, str] = {
+    "malformed_row": "a row must be a JSON object with video_uid and nodes and no repeated key",
+    "wrong_type": "a value must have its column's type (a number, not a boolean or a string; "
+                  "a whole number for an integer)",
+    "value_out_of_range": "a value must fit its column's type",
     "null_video_uid": "video_uid must be set",
+    "invalid_utf8": "text must be valid UTF-8 (ids are checked first, other text last)",
+    "empty_id": "video_uid and node_id must not be empty",
+    "oversized_id": f"an id must not exceed {MAX_ID_BYTES} bytes (MAX_ID_BYTES)",
     "duplicate_video_uid": "video_uid must be unique",
     "empty_tree": "a video must have at least one node",
     "null_field": "node_id, level, start and end must be set",
+    "level_out_of_range": "level must fit int16",
     "duplicate_node_id": "node_id must be unique within a video",
     "missing_parent": "parent_id must name a node of the same video",
     "no_root": "a video must have a root (a node without parent_id)",
@@ -56,10 +114,13 @@ RULES: dict[str, str] = {
     "child_outside_parent": "a child's interval must lie inside its parent's",
     "not_binary": "an internal node must have exactly two children (strict)",
     "children_do_not_tile": "children must tile their parent with no gap or overlap (strict)",
-    "invalid_utf8": "text must be valid UTF-8",
     "oversized_string": "text must not exceed max_string_bytes",
+    "null_in_list": "a transcript entry and its time and text must be set",
     "unreadable_source": "a source file must be readable (only reported when files are skipped)",
 }
+
+#: Metadata text fields checked like captions.
+_METADATA_TEXTS = ("title", "description", "upload_date")
 
 
 @dataclass(frozen=True)
@@ -72,15 +133,29 @@ class Violation:
             video-level rule.
         rule (str): A key of :data:`RULES`.
         message (str): What exactly is wrong.
+        source (str, optional): Where the row was read, for a row a reader
+            could not read (``"rows.jsonl:3"``, ``"a.parquet, row 17"``).
+
+    Examples:
+        >>> print(Violation(None, None, "malformed_row", "invalid JSON", source="a.jsonl:3"))
+        a.jsonl:3: malformed_row: invalid JSON
     """
 
     video_uid: str | None
     node_id: str | None
     rule: str
     message: str
+    source: str | None = None
 
     def to_error(self) -> InvariantError:
-        """This violation as an :class:`~graphkit.errors.InvariantError`."""
+        """This violation as an :class:`~graphkit.errors.InvariantError`.
+
+        A row a reader could not read (one with a :attr:`source`) is a
+        :class:`~graphkit.errors.RowError`, which is also a
+        :class:`~graphkit.errors.SchemaError`.
+        """
+        if self.source is not None:
+            return RowError(self.source, self.video_uid, self.rule, self.message)
         return InvariantError(self.video_uid, self.node_id, self.rule, self.message)
 
     def __str__(self) -> str:
@@ -100,8 +175,9 @@ class ValidationConfig:
             :class:`~graphkit.errors.InvariantError` for the first bad video;
             ``"skip"`` leaves bad videos out and reports them.
             (default: :obj:`"raise"`)
-        max_string_bytes (int, optional): Longest text accepted, in bytes.
-            (default: :obj:`1048576`)
+        max_string_bytes (int, optional): Longest text (other than ids, which
+            :data:`MAX_ID_BYTES` bounds) accepted, in bytes.
+            (default: :data:`MAX_TEXT_BYTES`, 1 MiB)
         time_tolerance (float, optional): Largest gap or overlap, in seconds,
             still counted as tiling. Real data tiles exactly in float32.
             (default: :obj:`0.0`)
@@ -109,12 +185,14 @@ class ValidationConfig:
 
     strict: bool = True
     errors: ErrorPolicy = "raise"
-    max_string_bytes: int = 1 << 20
+    max_string_bytes: int = MAX_TEXT_BYTES
     time_tolerance: float = 0.0
 
     def __post_init__(self) -> None:
         if self.errors not in ("raise", "skip"):
             raise ValueError(f"errors={self.errors!r}; expected 'raise' or 'skip'")
+        if isinstance(self.max_string_bytes, bool) or not isinstance(self.max_string_bytes, int):
+            raise TypeError(f"max_string_bytes must be an int, got {self.max_string_bytes!r}")
         if self.max_string_bytes <= 0:
             raise ValueError(f"max_string_bytes={self.max_string_bytes}; expected > 0")
         if not self.time_tolerance >= 0:
@@ -160,30 +238,69 @@ class ValidationReport:
 
 
 class _FirstViolation:
-    """Collects, per video, the first rule broken and its first node."""
+    """Collects, per video, the first rule broken, its first node and the field involved."""
 
     def __init__(self, num_videos: int, video_index: np.ndarray) -> None:
         self.rule = np.full(num_videos, -1, dtype=np.int64)
         self.node = np.full(num_videos, -1, dtype=np.int64)
+        self.item = np.full(num_videos, -1, dtype=np.int64)  # a transcript entry
+        self.field = np.full(num_videos, -1, dtype=np.int64)
         self.video_index = video_index
         self.rules = list(RULES)
+        self.fields: list[str] = []
+        self.columns: dict[str, pa.Array] = {}  # field name -> the column it was checked in
+        self.entry_rank = np.zeros(0, dtype=np.int64)  # each transcript entry's place in its list
 
-    def videos(self, rule: str, video_mask: np.ndarray) -> None:
+    def _field(self, name: str | None) -> int:
+        if name is None:
+            return -1
+        if name not in self.fields:
+            self.fields.append(name)
+        return self.fields.index(name)
+
+    def videos(self, rule: str, video_mask: np.ndarray, field: str | None = None) -> None:
         fresh = video_mask & (self.rule < 0)
         self.rule[fresh] = self.rules.index(rule)
+        self.field[fresh] = self._field(field)
 
-    def nodes(self, rule: str, node_mask: np.ndarray) -> None:
-        bad = np.flatnonzero(node_mask)
+    def nodes(self, rule: str, node_mask: np.ndarray, field: str | None = None) -> None:
+        self._first_of(rule, np.flatnonzero(node_mask), self.video_index, self.node, field)
+
+    def items(self, rule: str, item_mask: np.ndarray, item_video: np.ndarray, field: str) -> None:
+        self._first_of(rule, np.flatnonzero(item_mask), item_video, self.item, field)
+
+    def _first_of(self, rule: str, bad: np.ndarray, owner: np.ndarray, where: np.ndarray, field: str | None) -> None:
         if bad.size == 0:
             return
-        videos, first = np.unique(self.video_index[bad], return_index=True)
+        videos, first = np.unique(owner[bad], return_index=True)
         fresh = self.rule[videos] < 0
         self.rule[videos[fresh]] = self.rules.index(rule)
-        self.node[videos[fresh]] = bad[first[fresh]]
+        where[videos[fresh]] = bad[first[fresh]]
+        self.field[videos[fresh]] = self._field(field)
+
+    def strings(self, column: pa.Array, field: str, max_bytes: int, rules: dict[str, str],
+                mark: str = "nodes", item_video: np.ndarray | None = None) -> None:
+        """Check one text column; ``rules`` maps a problem (``invalid_utf8``, ``too_long``, ``empty``) to a rule."""
+        checks = check_strings(column, max_bytes)
+        self.columns[field] = column
+        for problem, rule in rules.items():
+            mask = getattr(checks, problem)
+            if not mask.any():
+                continue
+            if mark == "videos":
+                self.videos(rule, mask, field)
+            elif mark == "items":
+                self.items(rule, mask, item_video, field)  # type: ignore[arg-type]
+            else:
+                self.nodes(rule, mask, field)
 
     @property
     def bad_videos(self) -> np.ndarray:
         return np.flatnonzero(self.rule >= 0)
+
+
+_ID_RULES = {"invalid_utf8": "invalid_utf8", "empty": "empty_id", "too_long": "oversized_id"}
+_TEXT_RULES = {"invalid_utf8": "invalid_utf8", "too_long": "oversized_string"}
 
 
 def find_violations(
@@ -201,6 +318,8 @@ def find_violations(
     time_valid: np.ndarray,
     texts: dict[str, pa.Array],
     config: ValidationConfig,
+    metadata: pa.StructArray | None = None,
+    level_overflow: np.ndarray | None = None,
 ) -> list[tuple[int, Violation]]:
     """Check every rule on a decoded record batch.
 
@@ -218,6 +337,10 @@ def find_violations(
         level_valid, time_valid (numpy.ndarray): ``[N]`` non-null masks.
         texts (dict[str, pyarrow.Array]): ``[N]`` text columns to check.
         config (ValidationConfig): The rules' settings.
+        metadata (pyarrow.StructArray, optional): ``[V]`` video metadata, when
+            read: its text fields and transcript are checked too.
+        level_overflow (numpy.ndarray, optional): ``[N]`` levels that did
+            not fit ``int16`` (read as null).
 
     Returns:
         list[tuple[int, Violation]]: At most one violation per video, with
@@ -228,11 +351,16 @@ def find_violations(
     first = _FirstViolation(num_videos, video_index)
 
     first.videos("null_video_uid", ~_valid(video_uid))
+    first.strings(video_uid, "video_uid", MAX_ID_BYTES, _ID_RULES, mark="videos")
     first.videos("duplicate_video_uid", _duplicated(video_uid))
     first.videos("empty_tree", counts == 0)
     ids_unique = id_code is None  # the caller already proved ids non-null and unique
     null_id = np.zeros(num_nodes, dtype=bool) if ids_unique else id_code < 0
-    first.nodes("null_field", null_id | ~level_valid | ~time_valid)
+    overflow = np.zeros(num_nodes, dtype=bool) if level_overflow is None else level_overflow
+    first.nodes("null_field", null_id | (~level_valid & ~overflow) | ~time_valid)
+    first.strings(node_id, "node_id", MAX_ID_BYTES, _ID_RULES)
+    first.strings(parent_id, "parent_id", MAX_ID_BYTES, {k: v for k, v in _ID_RULES.items() if k != "empty"})
+    first.nodes("level_out_of_range", overflow)
     if not ids_unique:
         first.nodes("duplicate_node_id", _duplicate_ids(video_index, id_code))
     first.nodes("missing_parent", parent == -2)
@@ -267,14 +395,50 @@ def find_violations(
         first.nodes("children_do_not_tile", _untiled_parents(parent, num_children, start, end, tol))
 
     for name, column in texts.items():
-        invalid, oversized = _text_problems(column, config.max_string_bytes)
-        first.nodes("invalid_utf8", invalid)
-        first.nodes("oversized_string", oversized)
+        first.strings(column, name, config.max_string_bytes, _TEXT_RULES)
+    if metadata is not None:
+        _check_metadata(first, metadata, config.max_string_bytes)
 
-    return [
-        (int(v), _describe(v, first, video_uid, node_id, parent_id, parent, level, start, end, texts, config))
-        for v in first.bad_videos
-    ]
+    arrays = _Arrays(video_uid, node_id, parent_id, parent, level, start, end, config)
+    return [(int(v), _describe(int(v), first, arrays)) for v in first.bad_videos]
+
+
+def _check_metadata(first: _FirstViolation, metadata: pa.StructArray, max_bytes: int) -> None:
+    """The metadata's text fields (per video) and its transcript entries (per entry)."""
+    if isinstance(metadata, pa.ChunkedArray):
+        metadata = metadata.combine_chunks()
+    names = metadata.type.names
+    for name in _METADATA_TEXTS:
+        if name in names:
+            first.strings(metadata.field(name), f"metadata.{name}", max_bytes, _TEXT_RULES, mark="videos")
+    if "transcript" not in names:
+        return
+    transcript = metadata.field("transcript")
+    if len(transcript) == 0 or transcript.null_count == len(transcript):
+        return
+    entries = transcript.flatten()  # honours slicing and null lists
+    owner = pc.list_parent_indices(transcript).to_numpy()
+    lengths = pc.list_value_length(transcript).fill_null(0).to_numpy().astype(np.int64)
+    first.entry_rank = np.arange(len(entries)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    first.items("null_in_list", ~_valid(entries), owner, "metadata.transcript")
+    for name in entries.type.names:
+        values = entries.field(name)
+        first.items("null_in_list", _valid(entries) & ~_valid(values), owner, f"metadata.transcript.{name}")
+        first.strings(values, f"metadata.transcript.{name}", max_bytes, _TEXT_RULES, mark="items", item_video=owner)
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """What a message about one violation may quote."""
+
+    video_uid: pa.Array
+    node_id: pa.Array
+    parent_id: pa.Array
+    parent: np.ndarray
+    level: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    config: ValidationConfig
 
 
 def _valid(array: pa.Array) -> np.ndarray:
@@ -356,64 +520,48 @@ def _untiled_parents(
     return bad & (num_children == 2)
 
 
-def _text_problems(column: pa.Array, max_bytes: int) -> tuple[np.ndarray, np.ndarray]:
-    n = len(column)
-    invalid = np.zeros(n, dtype=bool)
-    as_binary = column.cast(pa.binary()) if not pa.types.is_binary(column.type) else column
-    lengths = pa.compute.binary_length(as_binary).fill_null(0).to_numpy().astype(np.int64)
-    try:
-        column.validate(full=True)
-    except pa.ArrowInvalid:
-        # Rare: find the offending values one by one on this error path only.
-        for i, value in enumerate(as_binary.to_pylist()):
-            if value is not None:
-                try:
-                    value.decode("utf-8")
-                except UnicodeDecodeError:
-                    invalid[i] = True
-    return invalid, lengths > max_bytes
-
-
-def _describe(
-    video: int,
-    first: _FirstViolation,
-    video_uid: pa.Array,
-    node_id: pa.Array,
-    parent_id: pa.Array,
-    parent: np.ndarray,
-    level: np.ndarray,
-    start: np.ndarray,
-    end: np.ndarray,
-    texts: dict[str, pa.Array],
-    config: ValidationConfig,
-) -> Violation:
+def _describe(video: int, first: _FirstViolation, a: _Arrays) -> Violation:
+    """The message of one video's violation; quotes values truncated and never decodes invalid text."""
     rule = first.rules[first.rule[video]]
     node = int(first.node[video])
-    uid = video_uid[video].as_py()
-    nid = node_id[node].as_py() if node >= 0 else None
+    uid = value_text(a.video_uid, video)
+    nid = value_text(a.node_id, node) if node >= 0 else None
+    name = first.fields[first.field[video]] if first.field[video] >= 0 else None
+    column = first.columns.get(name) if name is not None else None
+    # The value a field-level rule is about: the node's, the video's, or a transcript entry's.
+    position = node if node >= 0 else (int(first.item[video]) if first.item[video] >= 0 else video)
     message = RULES[rule]
     if rule == "missing_parent":
-        message = f"parent_id {parent_id[node].as_py()!r} is not a node of this video"
-    elif rule == "non_finite_time":
-        message = f"start={start[node]}, end={end[node]}: {message}"
-    elif rule in ("negative_start", "end_not_after_start"):
-        message = f"start={start[node]}, end={end[node]}: {message}"
-    elif rule in ("level_mismatch", "child_outside_parent") and parent[node] >= 0:
-        p = int(parent[node])
+        message = f"parent_id {quote(value_text(a.parent_id, node))} is not a node of this video"
+    elif rule in ("non_finite_time", "negative_start", "end_not_after_start"):
+        message = f"start={a.start[node]}, end={a.end[node]}: {message}"
+    elif rule in ("level_mismatch", "child_outside_parent") and a.parent[node] >= 0:
+        p = int(a.parent[node])
         message = (
-            f"level {level[node]} [{start[node]}, {end[node]}] under parent "
-            f"{node_id[p].as_py()!r} level {level[p]} [{start[p]}, {end[p]}]: {message}"
+            f"level {a.level[node]} [{a.start[node]}, {a.end[node]}] under parent "
+            f"{quote(value_text(a.node_id, p))} level {a.level[p]} [{a.start[p]}, {a.end[p]}]: {message}"
         )
     elif rule == "root_level":
-        message = f"root has level {level[node]}: {message}"
+        message = f"root has level {a.level[node]}: {message}"
     elif rule in ("not_binary", "children_do_not_tile"):
-        kids = np.flatnonzero(parent == node)
-        kids = kids[np.argsort(start[kids])]
-        spans = ", ".join(f"[{start[k]}, {end[k]}]" for k in kids[:8])
-        message = f"node [{start[node]}, {end[node]}] has {kids.size} children {spans}: {message}"
-    elif rule == "oversized_string":
-        fields = [f for f, c in texts.items() if len((c[node].as_py() or "").encode()) > config.max_string_bytes]
-        message = f"{', '.join(fields)} longer than {config.max_string_bytes} bytes"
-    elif rule == "invalid_utf8":
-        message = "a text field of this node is not valid UTF-8"
+        kids = np.flatnonzero(a.parent == node)
+        kids = kids[np.argsort(a.start[kids])]
+        spans = ", ".join(f"[{a.start[k]}, {a.end[k]}]" for k in kids[:8])
+        message = f"node [{a.start[node]}, {a.end[node]}] has {kids.size} children {spans}: {message}"
+    elif rule == "level_out_of_range":
+        message = "level does not fit int16 (-32768 to 32767)"
+    elif column is not None and rule in ("invalid_utf8", "oversized_id", "oversized_string", "empty_id"):
+        where = f"{name} of entry {first.entry_rank[position]}" if first.item[video] >= 0 else name
+        size = int(string_lengths(column.slice(position, 1))[0])
+        if rule == "invalid_utf8":
+            message = f"{where} is not valid UTF-8: {quote(value_text(column, position))}"
+        elif rule == "empty_id":
+            message = f"{where} is empty"
+        else:
+            limit = MAX_ID_BYTES if rule == "oversized_id" else a.config.max_string_bytes
+            message = f"{where} is {size} bytes, longer than {limit}: {quote(value_text(column, position), 40)}"
+    elif rule == "null_in_list" and name is not None:
+        rank = first.entry_rank[int(first.item[video])]
+        what = f"entry {rank} of {name}" if name == "metadata.transcript" else f"{name} of entry {rank}"
+        message = f"{what} is null: {message}"
     return Violation(uid, nid, rule, message)

@@ -3,7 +3,8 @@
 :class:`ReaderConfig` holds every option of the readers in one place: how
 many videos a batch holds, which node fields (and so which parquet leaf
 columns) are decoded, whether the ``metadata`` column is read, what to do
-with a source that cannot be read, and the fsspec options of URLs. Its
+with a source that cannot be read and with one row that cannot, and the
+fsspec options of URLs. Its
 :attr:`~ReaderConfig.schema` is the projection of
 :data:`graphkit.schema.SOURCE_SCHEMA` every batch comes in, and its
 :attr:`~ReaderConfig.columns` the parquet leaf paths that projection reads.
@@ -30,16 +31,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, TypeVar
 
 import pyarrow as pa
 
-from graphkit.loaders.conform import target_schema
+from graphkit.loaders.conform import ON_BAD_ROWS, BadRows, OnBadRows, target_schema
 from graphkit.schema import NODE_TYPE, leaf_paths
 from graphkit.typing import OnBadFiles
+from graphkit.validation import Violation
 
-__all__ = ["ReaderConfig", "Reader", "OnBadFiles", "ON_BAD_FILES"]
+__all__ = ["ReaderConfig", "Reader", "OnBadFiles", "ON_BAD_FILES", "OnBadRows", "ON_BAD_ROWS"]
 
 #: The values :attr:`ReaderConfig.on_bad_files` accepts.
 ON_BAD_FILES: tuple[str, ...] = ("error", "warn", "skip")
@@ -69,6 +71,15 @@ class ReaderConfig:
             with an info log; skipped sources are listed in
             :attr:`~graphkit.loaders.sources.RecordBatchStream.skipped`.
             (default: :obj:`"error"`)
+        on_bad_rows (str, optional): What to do with one row that cannot be
+            read while the rest of its source can (a JSON line that does not
+            parse or repeats a key, ``false`` where a number is expected, a
+            value that does not fit its column, a null ``video_uid``):
+            ``"error"`` raises :class:`~graphkit.errors.RowError` naming the
+            source, the row and the video; ``"skip"`` leaves out that row
+            only and reports it (see :class:`~graphkit.loaders.conform.BadRows`;
+            :attr:`~graphkit.loaders.sources.RecordBatchStream.rejected` lists
+            them). (default: :obj:`"error"`)
         storage_options (Mapping[str, Any], optional): Passed to
             :func:`fsspec.core.url_to_fs` for URLs (e.g. ``{"token": ...}``
             for ``hf://``). (default: :obj:`None`)
@@ -94,6 +105,7 @@ class ReaderConfig:
     node_fields: tuple[str, ...] | None = None
     metadata: bool = True
     on_bad_files: OnBadFiles = "error"
+    on_bad_rows: OnBadRows = "error"
     storage_options: Mapping[str, Any] | None = dataclasses.field(default=None, hash=False)
 
     def __post_init__(self) -> None:
@@ -108,11 +120,17 @@ class ReaderConfig:
         target_schema(self.node_fields, metadata=self.metadata)  # raises on unknown or no fields
         if self.on_bad_files not in ON_BAD_FILES:
             raise ValueError(f"on_bad_files={self.on_bad_files!r} is not one of {ON_BAD_FILES}")
+        if self.on_bad_rows not in ON_BAD_ROWS:
+            raise ValueError(f"on_bad_rows={self.on_bad_rows!r} is not one of {ON_BAD_ROWS}")
 
     @functools.cached_property
     def schema(self) -> pa.Schema:
         """The schema of every batch read with this configuration."""
         return target_schema(self.node_fields, metadata=self.metadata)
+
+    def bad_rows(self, report: Callable[[Violation], None] | None = None) -> BadRows:
+        """The :class:`~graphkit.loaders.conform.BadRows` of one source read with this configuration."""
+        return BadRows(self.on_bad_rows, report)
 
     @property
     def columns(self) -> list[str]:
@@ -131,7 +149,10 @@ class Reader(Protocol[_Input]):
     and raise; the arguments and the batches they share are these.
     """
 
-    def __call__(self, data: _Input, config: ReaderConfig, /, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
+    def __call__(
+        self, data: _Input, config: ReaderConfig, /, *, source: str | None = None,
+        on_bad_row: Callable[[Violation], None] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
         """Read ``data`` as canonical record batches.
 
         Args:
@@ -144,6 +165,10 @@ class Reader(Protocol[_Input]):
                 logs. (default: for a file, the path, or the file object's
                 ``path``/``name``, as :func:`~graphkit.loaders.files.describe_file`
                 gives it)
+            on_bad_row (callable, optional): Under ``config.on_bad_rows="skip"``,
+                receives the :class:`~graphkit.validation.Violation` of each
+                row left out (naming the source and the row, and the video
+                when it can be read). (default: each is logged as a warning)
 
         Yields:
             pyarrow.RecordBatch: At most ``config.batch_size`` videos each,

@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from graphkit.arrays import check_positive_int
 from graphkit.loaders.parquet import ParquetFragment
-from graphkit.loaders.sources import file_format, resolve_files
+from graphkit.loaders.sources import file_format, resolve_files, source_list
 
 __all__ = ["plan_fragments", "fragment_name"]
 
@@ -57,8 +57,8 @@ def plan_fragments(
     """Cut sources into fragments of about ``videos_per_fragment`` videos each.
 
     Args:
-        sources (Sequence): What :func:`graphkit.loaders.sources.iter_record_batches`
-            accepts, as a list.
+        sources (Source or Sequence): What :func:`graphkit.loaders.sources.iter_record_batches`
+            accepts: one source or a list (see :func:`~graphkit.loaders.sources.source_list`).
         videos_per_fragment (int, optional): Row groups of a parquet file are
             joined until they hold at least this many videos (a larger row
             group is a fragment by itself). (default: :obj:`1024`)
@@ -69,11 +69,12 @@ def plan_fragments(
 
     Raises:
         SourceError: If a path or glob matches nothing.
+        TypeError: If ``sources`` is neither a source nor a list of them.
     """
     check_positive_int(videos_per_fragment, "videos_per_fragment")
     fragments: list[Any] = []
     seen: set[str] = set()
-    for source in sources:
+    for source in source_list(sources, "sources"):
         if not isinstance(source, (str, os.PathLike)):
             fragments.append(source)
             continue

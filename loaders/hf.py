@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -35,6 +35,7 @@ import pyarrow as pa
 from graphkit.errors import SourceError
 from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
+from graphkit.validation import Violation
 
 __all__ = ["is_hf_dataset", "describe_hf_dataset", "iter_hf_batches"]
 
@@ -76,8 +77,13 @@ def describe_hf_dataset(dataset: Any) -> str:
     return f"datasets.{type(dataset).__name__}({', '.join(parts)})"
 
 
-def iter_hf_batches(dataset: Any, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
+def iter_hf_batches(
+    dataset: Any, config: ReaderConfig, *, source: str | None = None,
+    on_bad_row: Callable[[Violation], None] | None = None,
+) -> Iterator[pa.RecordBatch]:
     """Record batches of a Hugging Face dataset, in the canonical (projected) schema.
+
+    A row is named by its position in the dataset (``datasets.Dataset(num_rows=6), row 3``).
 
     Args:
         dataset (datasets.Dataset or datasets.IterableDataset): Rows in the
@@ -85,6 +91,7 @@ def iter_hf_batches(dataset: Any, config: ReaderConfig, *, source: str | None = 
         config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
         source (str, optional): How to name the dataset in errors and logs.
             (default: :func:`describe_hf_dataset`)
+        on_bad_row (callable, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
         pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
@@ -93,6 +100,8 @@ def iter_hf_batches(dataset: Any, config: ReaderConfig, *, source: str | None = 
         TypeError: If ``dataset`` is not a ``Dataset``/``IterableDataset``
             (a ``DatasetDict`` must be indexed by a split first).
         SchemaError: If a required column is missing or has the wrong type.
+        RowError: If a value does not fit its canonical type (under
+            ``config.on_bad_rows="error"``).
         SourceError: If the dataset fails while producing its rows.
     """
     kind = _datasets_class(dataset)
@@ -100,11 +109,13 @@ def iter_hf_batches(dataset: Any, config: ReaderConfig, *, source: str | None = 
         raise TypeError(f"got a datasets.{kind} with splits {list(dataset)}; pass one split, e.g. dataset['train']")
     if kind not in _DATASET_CLASSES:
         raise TypeError(f"expected a datasets.Dataset or datasets.IterableDataset, got {type(dataset).__name__}")
-    return _hf_batches(dataset, config, source or describe_hf_dataset(dataset))
+    return _hf_batches(dataset, config, source or describe_hf_dataset(dataset), on_bad_row)
 
 
-def _hf_batches(dataset: Any, config: ReaderConfig, name: str) -> Iterator[pa.RecordBatch]:
+def _hf_batches(dataset: Any, config: ReaderConfig, name: str,
+                on_bad_row: Callable[[Violation], None] | None) -> Iterator[pa.RecordBatch]:
     target = config.schema
+    bad_rows = config.bad_rows(on_bad_row)
     conform: Conformer | None = None
     checked: pa.Schema | None = None
     names = dataset.column_names  # None for an IterableDataset that declares no features
@@ -112,11 +123,13 @@ def _hf_batches(dataset: Any, config: ReaderConfig, name: str) -> Iterator[pa.Re
         dataset = dataset.select_columns([column for column in target.names if column in names])
         if dataset.features is not None:
             checked = dataset.features.arrow_schema
-            conform = Conformer(checked, target, source=name)
+            conform = Conformer(checked, target, source=name, bad_rows=bad_rows)
+    rows = 0
     for batch in _arrow_batches(dataset.with_format("arrow"), config.batch_size, name):
         if conform is None or checked is None or not batch.schema.equals(checked):
             checked = batch.schema
-            conform = Conformer(checked, target, source=name)
+            conform = Conformer(checked, target, source=name, bad_rows=bad_rows, first_row=rows)
+        rows += batch.num_rows
         yield conform(batch)
 
 

@@ -244,8 +244,8 @@ def _combine(results: Sequence[FragmentResult], directory: Path, task: NodeTask,
         "segments": sum(info.segments for info in shards) - excluded_segments,
         "bytes": sum(info.bytes for info in shards),
         "checksum": digest.hexdigest(),
-        "skipped": [{"video_uid": v.video_uid, "node_id": v.node_id, "rule": v.rule, "message": v.message}
-                    for v in skipped],
+        "skipped": [{"video_uid": v.video_uid, "node_id": v.node_id, "rule": v.rule, "message": v.message,
+                     "source": v.source} for v in skipped],
     }
 
 
@@ -264,7 +264,8 @@ def build_shards(
     """Process sources into a sharded dataset directory and return its manifest.
 
     Args:
-        sources (Sequence): What :func:`graphkit.loaders.sources.iter_record_batches` accepts.
+        sources (Source or Sequence): What :func:`graphkit.loaders.sources.iter_record_batches`
+            accepts: one source or a list (a single path string is one source).
         directory (str or Path): The processed directory to (re)write.
         task (NodeTask): Features, labels and splits.
         validation (ValidationConfig, optional): Invariant checking. (default: strict)
@@ -285,7 +286,7 @@ def build_shards(
     """
     validation = validation or ValidationConfig()
     directory = Path(directory)
-    fragments = plan_fragments(list(sources), videos_per_fragment=videos_per_shard)
+    fragments = plan_fragments(sources, videos_per_fragment=videos_per_shard)
     key = dataset_key(fragments, task, validation)
     if on_plan is not None:
         on_plan(fragment_total_videos(fragments))

@@ -40,7 +40,7 @@ Examples:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -50,6 +50,7 @@ from graphkit.errors import SourceError
 from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
 from graphkit.loaders.files import FileLike, describe_file
+from graphkit.validation import Violation
 
 __all__ = ["ParquetFragment", "iter_parquet_batches", "iter_fragment_batches", "physical_column_paths", "rebatch"]
 
@@ -85,51 +86,66 @@ class ParquetFragment:
         return f"{self.path}[row group {first}]" if first == last else f"{self.path}[row groups {first}-{last}]"
 
 
-def iter_parquet_batches(file: FileLike, config: ReaderConfig, *, source: str | None = None) -> Iterator[pa.RecordBatch]:
+def iter_parquet_batches(
+    file: FileLike, config: ReaderConfig, *, source: str | None = None,
+    on_bad_row: Callable[[Violation], None] | None = None,
+) -> Iterator[pa.RecordBatch]:
     """Record batches of one parquet file, in the canonical (projected) schema.
+
+    A row is named by its position in the file (``videos.parquet, row 17``).
 
     Args:
         file (FileLike): A local path, or an open binary file (e.g. from
             :func:`fsspec.open`).
         config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
         source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
+        on_bad_row (callable, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
         pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
 
     Raises:
         SourceError: If the file is not a readable parquet file.
-        SchemaError: If a required column is missing, a column has the wrong
-            type, or a value does not fit its canonical type.
+        SchemaError: If a required column is missing or a column has the wrong type.
+        RowError: If a value does not fit its canonical type (under
+            ``config.on_bad_rows="error"``; a subclass of ``SchemaError``).
     """
-    yield from _iter_row_groups(file, config, source or describe_file(file), None)
+    yield from _iter_row_groups(file, config, source or describe_file(file), None, on_bad_row)
 
 
 def iter_fragment_batches(
-    fragment: ParquetFragment, config: ReaderConfig, *, source: str | None = None
+    fragment: ParquetFragment, config: ReaderConfig, *, source: str | None = None,
+    on_bad_row: Callable[[Violation], None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of one :class:`ParquetFragment`: :func:`iter_parquet_batches` on its row groups only.
+
+    Rows are numbered in the whole file, as :func:`iter_parquet_batches` numbers them.
 
     Args:
         fragment (ParquetFragment): The row groups to read.
         config (ReaderConfig): See :class:`~graphkit.loaders.config.Reader`.
         source (str, optional): See :class:`~graphkit.loaders.config.Reader`.
             (default: the fragment's :attr:`~ParquetFragment.name`)
+        on_bad_row (callable, optional): See :class:`~graphkit.loaders.config.Reader`.
 
     Yields:
         pyarrow.RecordBatch: See :class:`~graphkit.loaders.config.Reader`.
     """
-    yield from _iter_row_groups(fragment.path, config, source or fragment.name, fragment.row_groups)
+    yield from _iter_row_groups(fragment.path, config, source or fragment.name, fragment.row_groups, on_bad_row)
 
 
 def _iter_row_groups(
-    file: FileLike, config: ReaderConfig, name: str, row_groups: Sequence[int] | None
+    file: FileLike, config: ReaderConfig, name: str, row_groups: Sequence[int] | None,
+    on_bad_row: Callable[[Violation], None] | None,
 ) -> Iterator[pa.RecordBatch]:
     try:
         parquet = pq.ParquetFile(file)
     except (pa.ArrowException, OSError) as err:
         raise SourceError(name, f"not a readable parquet file: {err}") from err
-    conform = Conformer(parquet.schema_arrow, config.schema, source=name)
+    metadata = parquet.metadata
+    first_row = sum(metadata.row_group(g).num_rows for g in range(row_groups[0])) if row_groups else 0
+    conform = Conformer(parquet.schema_arrow, config.schema, source=name, bad_rows=config.bad_rows(on_bad_row),
+                        first_row=first_row)
     try:
         paths = physical_column_paths(parquet)
     except ValueError as err:  # pragma: no cover - an arrow type the walk does not know

@@ -19,6 +19,7 @@ and OGB's ``get_idx_split()``; ``DataLoader`` batches whole videos.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -35,14 +36,15 @@ from graphkit.labels import LabelVocabulary
 from graphkit.loaders.batches import ShardedVideos
 from graphkit.loaders.fragments import plan_fragments
 from graphkit.loaders.ondisk import MANIFEST, build_shards, dataset_key, key_matches, read_manifest
+from graphkit.loaders.sources import source_list
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.pyg import to_hetero_batch, to_in_memory_storage
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
-from graphkit.validation import ValidationConfig, ValidationReport
+from graphkit.validation import ValidationConfig, ValidationReport, Violation
 
-__all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset", "stored_task"]
+__all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset", "optional_sources", "stored_task"]
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,22 @@ def stored_task(root: str | Path) -> NodeTask | None:
     return NodeTask.from_dict(json.loads(path.read_text(encoding="utf-8"))["task"])
 
 
+def optional_sources(sources: Any) -> list[Any]:
+    """The ``sources`` of a dataset, which may be left out when it is processed already.
+
+    :obj:`None` or an empty list is no source; anything else goes through
+    :func:`~graphkit.loaders.sources.source_list` (a single path string is one
+    source, never a list of characters).
+
+    Examples:
+        >>> optional_sources(None), optional_sources("videos.parquet")
+        ([], ['videos.parquet'])
+    """
+    if sources is None or (isinstance(sources, (list, tuple)) and not sources):
+        return []
+    return source_list(sources, "sources")
+
+
 class _Action100MBase:
     """What both datasets share: sources, task, vocabulary, splits."""
 
@@ -81,7 +99,7 @@ class _Action100MBase:
 
     def _configure(self, sources: Sequence[str] | None, task: NodeTask | None,
                    validation: ValidationConfig | None, batch_size: int) -> None:
-        self.sources = list(sources or [])
+        self.sources = optional_sources(sources)
         self.task = task or NodeTask()
         self.validation = validation or ValidationConfig()
         self.batch_size = batch_size
@@ -105,6 +123,7 @@ class _Action100MBase:
             "video_uid": uids,
             "split": split.tolist(),
             "skipped": [str(v) for v in report.skipped],
+            "violations": [dataclasses.asdict(v) for v in report.skipped],
         }
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(meta, handle)
@@ -116,6 +135,8 @@ class _Action100MBase:
         self.video_uids: list[str] = meta["video_uid"]
         self._split = torch.tensor(meta["split"], dtype=torch.int8)
         self.skipped: list[str] = meta["skipped"]
+        #: The videos (and rows, and files) left out while processing, as :class:`~graphkit.validation.Violation`.
+        self.violations: list[Violation] = [Violation(**entry) for entry in meta.get("violations", [])]
 
     @property
     def num_segments(self) -> int:
@@ -285,7 +306,7 @@ class Action100MOnDiskDataset(Dataset):
         force_reload: bool = False,
         log: bool = True,
     ) -> None:
-        self.sources = list(sources or [])
+        self.sources = optional_sources(sources)
         self.validation = validation or ValidationConfig()
         self.batch_size = batch_size
         self.videos_per_shard = videos_per_shard
@@ -390,5 +411,5 @@ def build_dataset(
 ) -> Action100MDataset | Action100MOnDiskDataset:
     """Process sources into a dataset directory (in memory or on disk)."""
     cls = Action100MOnDiskDataset if on_disk else Action100MDataset
-    return cls(str(out), list(sources), task=task, validation=validation, batch_size=batch_size,
+    return cls(str(out), source_list(sources, "sources"), task=task, validation=validation, batch_size=batch_size,
                log=False, **kwargs)

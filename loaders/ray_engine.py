@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import EngineError, GraphkitError, InvariantError, SchemaError, SourceError
+from graphkit.errors import EngineError, GraphkitError, InvariantError, RowError, SchemaError, SourceError
 from graphkit.loaders.ondisk import FragmentResult, process_fragment
 from graphkit.loaders.parquet import ParquetFragment
 from graphkit.tasks import NodeTask
@@ -108,8 +108,11 @@ def process_row(row: dict[str, Any], *, staging: str, task: NodeTask, validation
 
 def _error_data(error: GraphkitError) -> dict[str, Any]:
     """An error as plain data: its class and the arguments that rebuild it."""
+    if isinstance(error, RowError):  # before its bases, InvariantError and SchemaError
+        return {"type": "RowError", "args": [error.source, error.video_uid, error.rule, error.message]}
     if isinstance(error, InvariantError):
-        return {"type": "InvariantError", "args": [error.video_uid, error.node_id, error.rule, error.message]}
+        return {"type": "InvariantError",
+                "args": [error.video_uid, error.node_id, error.rule, error.message, error.source]}
     if isinstance(error, SourceError):
         return {"type": type(error).__name__ if isinstance(error, SchemaError) else "SourceError",
                 "args": [error.source, error.message]}
@@ -119,8 +122,8 @@ def _error_data(error: GraphkitError) -> dict[str, Any]:
 def _rebuild_error(data: str) -> GraphkitError:
     """The error :func:`_error_data` described, raised on the driver as in a single process."""
     parsed = json.loads(data)
-    kinds = {"InvariantError": InvariantError, "SourceError": SourceError, "SchemaError": SchemaError,
-             "EngineError": EngineError}
+    kinds = {"InvariantError": InvariantError, "RowError": RowError, "SourceError": SourceError,
+             "SchemaError": SchemaError, "EngineError": EngineError}
     return kinds[parsed["type"]](*parsed["args"])
 
 

@@ -15,7 +15,9 @@ A *source* is where rows come from:
 * an opened Hugging Face :class:`datasets.Dataset` or
   :class:`datasets.IterableDataset`, or an in-memory :class:`pyarrow.Table`
   or :class:`pyarrow.RecordBatch`;
-* a list of any of these, read in order.
+* a list of any of these, read in order (:func:`source_list` says what a
+  function taking sources accepts: one source alone, a single path string
+  included, or a list; never a string taken apart into characters).
 
 :func:`iter_record_batches` reads them one record batch at a time, each in
 the canonical schema of :data:`graphkit.schema.SOURCE_SCHEMA` projected to
@@ -26,7 +28,11 @@ of the data. A file that cannot be read raises
 :class:`~graphkit.errors.SourceError` (or its subclass
 :class:`~graphkit.errors.SchemaError`) naming it; with
 ``on_bad_files="warn"`` or ``"skip"`` it is skipped instead, logged, and
-listed with the reason in :attr:`RecordBatchStream.skipped`. Checking each
+listed with the reason in :attr:`RecordBatchStream.skipped`. One *row* that
+cannot be read while the rest of its source can (a JSON line that does not
+parse, a value that does not fit) raises :class:`~graphkit.errors.RowError`,
+or with ``on_bad_rows="skip"`` is left out alone and listed in
+:attr:`RecordBatchStream.rejected`. Checking each
 video's tree is the validator's job (:mod:`graphkit.validation`), not the
 reader's. Each source is read by the :class:`~graphkit.loaders.config.Reader`
 of its kind (:mod:`graphkit.loaders.parquet`, :mod:`graphkit.loaders.json`,
@@ -63,7 +69,7 @@ import fsspec
 import pyarrow as pa
 from fsspec.implementations.local import LocalFileSystem
 
-from graphkit.errors import SourceError
+from graphkit.errors import RowError, SourceError
 from graphkit.loaders.config import Reader, ReaderConfig
 from graphkit.loaders.conform import Conformer
 from graphkit.loaders.files import FileLike
@@ -71,6 +77,7 @@ from graphkit.loaders.hf import describe_hf_dataset, is_hf_dataset, iter_hf_batc
 from graphkit.loaders.json import iter_json_batches, iter_jsonl_batches
 from graphkit.loaders.parquet import ParquetFragment, iter_fragment_batches, iter_parquet_batches
 from graphkit.typing import Source
+from graphkit.validation import Violation
 
 __all__ = [
     "Source",
@@ -80,6 +87,7 @@ __all__ = [
     "read_table",
     "resolve_files",
     "file_format",
+    "source_list",
 ]
 
 logger = logging.getLogger(__name__)
@@ -111,6 +119,9 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
         skipped (list[tuple[str, str]]): ``(source, reason)`` of each source
             skipped under ``on_bad_files="warn"``/``"skip"``; complete once
             the stream is exhausted.
+        rejected (list[Violation]): Each row left out under
+            ``on_bad_rows="skip"``, naming its source and row (and its video
+            when it can be read), in reading order.
         files (list[str]): Every file opened, in order (skipped ones included).
 
     Examples:
@@ -123,8 +134,9 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
             raise TypeError(f"config must be a ReaderConfig, got {type(config).__name__}")
         self.config = config or ReaderConfig()
         self.skipped: list[tuple[str, str]] = []
+        self.rejected: list[Violation] = []
         self.files: list[str] = []
-        self._sources = _as_source_list(source)
+        self._sources = source_list(source)
         self._batches = self._generate()
 
     @property
@@ -154,14 +166,18 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
         for item in self._sources:
             if isinstance(item, (pa.Table, pa.RecordBatch)):
                 name = f"<pyarrow.{type(item).__name__} with {item.num_rows} rows>"
-                yield from self._guarded(name, functools.partial(_iter_arrow, item, self.config, source=name))
+                yield from self._guarded(name, functools.partial(_iter_arrow, item, self.config, source=name,
+                                                                 on_bad_row=self.rejected.append))
             elif isinstance(item, ParquetFragment):
-                read = functools.partial(iter_fragment_batches, item, self.config, source=item.name)
+                read = functools.partial(iter_fragment_batches, item, self.config, source=item.name,
+                                         on_bad_row=self.rejected.append)
                 self.files.append(item.name)
                 yield from self._guarded(item.name, read)
             elif is_hf_dataset(item):
                 name = describe_hf_dataset(item)
-                yield from self._guarded(name, functools.partial(iter_hf_batches, item, self.config, source=name))
+                read = functools.partial(iter_hf_batches, item, self.config, source=name,
+                                         on_bad_row=self.rejected.append)
+                yield from self._guarded(name, read)
             else:
                 text = os.fspath(item)
                 try:
@@ -179,7 +195,7 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
                     self.files.append(name)
                     logger.debug("reading %s", name)
                     remote = not isinstance(fs, LocalFileSystem)
-                    read = functools.partial(_read_file, fs, path, name, self.config)
+                    read = functools.partial(_read_file, fs, path, name, self.config, self.rejected.append)
                     yield from self._guarded(name, read, remote=remote)
 
     def _guarded(
@@ -208,7 +224,8 @@ class RecordBatchStream(Iterator[pa.RecordBatch]):
             self._skip(name, wrapped, videos)
 
     def _skip(self, name: str, err: SourceError, videos: int) -> None:
-        reason = f"{type(err).__name__}: {err.message}"
+        # A bad row (under on_bad_rows="error") makes the rest of its file unreadable: say which row.
+        reason = f"RowError: {err}" if isinstance(err, RowError) else f"{type(err).__name__}: {err.message}"
         if videos:
             reason += f" (after {videos} of its videos were read)"
         self.skipped.append((name, reason))
@@ -322,8 +339,46 @@ def file_format(path: str) -> str | None:
     return None if compressed and kind == "parquet" else kind
 
 
+def source_list(source: Any, name: str = "source") -> list[Any]:
+    """The sources a ``source`` argument stands for, as a list: one source alone, or a sequence of them.
+
+    Every public function that takes sources goes through this, so a single
+    path given as a string is one source, never a list of its characters.
+
+    Args:
+        source: One source (a path string, :class:`os.PathLike`, Arrow table
+            or batch, parquet fragment, ``datasets`` dataset) or an iterable
+            of them.
+        name (str, optional): The argument's name, for errors. (default: :obj:`"source"`)
+
+    Returns:
+        list: The sources, in order.
+
+    Raises:
+        TypeError: If something else is given (bytes, a mapping such as a
+            ``DatasetDict``, a number), or a list holds something else.
+        ValueError: If no source is given (an empty list).
+
+    Examples:
+        >>> source_list("data/videos.parquet"), source_list(["a.parquet", "b.jsonl"])
+        (['data/videos.parquet'], ['a.parquet', 'b.jsonl'])
+        >>> source_list(b"videos.parquet")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        TypeError: unsupported source b'videos.parquet' of type bytes; expected a path, ...
+    """
+    try:
+        return _as_source_list(source)
+    except (TypeError, ValueError) as err:
+        if name == "source":
+            raise
+        raise type(err)(f"{name}: {err}") from None
+
+
 # -- helpers -----------------------------------------------------------------------------
 def _as_source_list(source: Any) -> list[Any]:
+    if source is None:
+        raise ValueError("no source given; pass a path, a URL, a dataset or a list of them")
     items = [source] if _is_single_source(source) else source
     if isinstance(items, Mapping):
         raise TypeError(
@@ -396,7 +451,8 @@ def _parquet_under(fs: fsspec.AbstractFileSystem, directory: str, text: str) -> 
     return sorted(found)
 
 
-def _read_file(fs: fsspec.AbstractFileSystem, path: str, name: str, config: ReaderConfig) -> Iterator[pa.RecordBatch]:
+def _read_file(fs: fsspec.AbstractFileSystem, path: str, name: str, config: ReaderConfig,
+               on_bad_row: Callable[[Violation], None]) -> Iterator[pa.RecordBatch]:
     kind = file_format(path)
     if kind is None:
         with fs.open(path, "rb") as file:
@@ -406,19 +462,21 @@ def _read_file(fs: fsspec.AbstractFileSystem, path: str, name: str, config: Read
                 )
         kind = "parquet"
     if kind == "parquet" and isinstance(fs, LocalFileSystem):
-        yield from iter_parquet_batches(path, config, source=name)  # pyarrow's own I/O, no Python file object
+        # pyarrow's own I/O, no Python file object
+        yield from iter_parquet_batches(path, config, source=name, on_bad_row=on_bad_row)
         return
     reader = _FILE_READERS[kind]
     with fs.open(path, "rb") as file:
-        yield from reader(file, config, source=name)
+        yield from reader(file, config, source=name, on_bad_row=on_bad_row)
 
 
 def _iter_arrow(
-    data: pa.Table | pa.RecordBatch, config: ReaderConfig, *, source: str | None = None
+    data: pa.Table | pa.RecordBatch, config: ReaderConfig, *, source: str | None = None,
+    on_bad_row: Callable[[Violation], None] | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """The reader (:class:`~graphkit.loaders.config.Reader`) of an in-memory Arrow table or batch."""
     name = source or f"<pyarrow.{type(data).__name__} with {data.num_rows} rows>"
-    conform = Conformer(data.schema, config.schema, source=name)
+    conform = Conformer(data.schema, config.schema, source=name, bad_rows=config.bad_rows(on_bad_row))
     table = pa.Table.from_batches([data]) if isinstance(data, pa.RecordBatch) else data
     for batch in table.to_batches(max_chunksize=config.batch_size):
         yield conform(batch)

@@ -4,10 +4,12 @@
 :meth:`graphkit.tree.TreeBatch.from_arrow`: each Arrow record batch read from
 the sources (files, directories, globs, URLs, JSON, HF datasets) becomes a
 validated :class:`~graphkit.tree.TreeBatch`, so memory stays bounded by one
-batch. Under ``errors="skip"`` the videos that break an invariant, and the
-files that cannot be read, are recorded in a
-:class:`~graphkit.validation.ValidationReport`; a ``video_uid`` seen in an
-earlier batch is reported as ``duplicate_video_uid`` too.
+batch. Under ``errors="skip"`` exactly the bad videos are left out, each
+reported by name in a :class:`~graphkit.validation.ValidationReport`: the
+rows a reader cannot read (named by source and row, ``rows.jsonl:3``), the
+videos that break an invariant, a ``video_uid`` seen in an earlier batch
+(``duplicate_video_uid``), and the files that cannot be read at all
+(``unreadable_source``); every other video of the batch and the file is kept.
 
 Examples:
     >>> import tempfile, pyarrow.parquet as pq
@@ -100,20 +102,24 @@ def _validated_batches(
         node_fields=fields,
         metadata=metadata,
         on_bad_files="skip" if validation.errors == "skip" else "error",
+        on_bad_rows="skip" if validation.errors == "skip" else "error",
     )
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     records = iter_record_batches(source, reader)
+    rejected = 0  # rows of records.rejected already in the report
     # Decoding parquet (Arrow threads) and checking trees (numpy) each run ahead
     # in their own thread, so both overlap the caller's work.
     for record_batch in _read_ahead(records, prefetch) if prefetch > 0 else records:
         record_batch = _drop_seen(record_batch, seen, report, validation)
         trees = TreeBatch.from_arrow(record_batch, config=validation)
+        rejected = _report_rejected(records, rejected, report)
         for violation in trees.violations:
             report.add(violation)
-        seen.update(trees.video_uid.to_pylist())
+        seen.update(trees.video_uid.view(pa.binary()).to_pylist())
         report.videos_kept += trees.num_videos
         report.nodes_kept += trees.num_nodes
         yield trees
+    _report_rejected(records, rejected, report)
     for path, reason in getattr(records, "skipped", []):
         report.add(Violation(None, None, "unreadable_source", f"{path}: {reason}"))
 
@@ -163,22 +169,34 @@ def _read_ahead(items: Iterator[Any], depth: int) -> Iterator[Any]:
         worker.join(timeout=5)
 
 
+def _report_rejected(records: Any, done: int, report: ValidationReport) -> int:
+    """Add the rows the reader left out since the last call; returns how many are reported now."""
+    rejected = getattr(records, "rejected", [])
+    for violation in rejected[done:]:
+        report.add(violation)
+    return max(done, len(rejected))
+
+
 def _drop_seen(
-    batch: pa.RecordBatch, seen: set[str], report: ValidationReport, validation: ValidationConfig
+    batch: pa.RecordBatch, seen: set[bytes], report: ValidationReport, validation: ValidationConfig
 ) -> pa.RecordBatch:
-    """Remove videos whose uid an earlier batch already had (or raise)."""
+    """Remove videos whose uid an earlier batch already had (or raise).
+
+    Uids are compared as bytes: this runs before validation, so a uid may
+    still be invalid UTF-8 (the validator reports it).
+    """
     if not seen:
         return batch
-    uids = batch.column("video_uid").to_pylist()
+    uids = batch.column("video_uid").view(pa.binary()).to_pylist()
     again = np.array([uid in seen for uid in uids], dtype=bool)
     if not again.any():
         return batch
-    first = uids[int(np.flatnonzero(again)[0])]
-    violation = Violation(first, None, "duplicate_video_uid", "video_uid already read in an earlier batch")
+    message = "video_uid already read in an earlier batch"
+    repeated = [uid.decode("utf-8", "backslashreplace") for uid in np.asarray(uids, dtype=object)[again]]
     if validation.errors == "raise":
-        raise violation.to_error()
-    for uid in np.asarray(uids, dtype=object)[again]:
-        report.add(Violation(uid, None, "duplicate_video_uid", "video_uid already read in an earlier batch"))
+        raise Violation(repeated[0], None, "duplicate_video_uid", message).to_error()
+    for uid in repeated:
+        report.add(Violation(uid, None, "duplicate_video_uid", message))
     return batch.filter(pa.array(~again))
 
 

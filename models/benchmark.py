@@ -83,7 +83,8 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
     gives mean ± sample standard deviation over seeds, in percent.
 
     Args:
-        sources (Sequence[str]): The data.
+        sources (str or Sequence[str]): The data: one path or a list (as
+            :class:`~graphkit.models.config.TrainConfig` takes them).
         models (Sequence[str], optional): Names of :data:`models.MODELS`;
             :obj:`None` runs them all. (default: :obj:`None`)
         seeds (Sequence[int], optional): Seeds. (default: :obj:`(0, 1, 2)`)
@@ -106,7 +107,7 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
     runs: dict[str, list[TrainResult]] = {}
     for name in names:
         for seed in seeds:
-            config = TrainConfig(model=name, sources=tuple(sources), out=str(out / name / f"seed{seed}"),
+            config = TrainConfig(model=name, sources=sources, out=str(out / name / f"seed{seed}"),
                                  seed=seed, dataset_root=str(out / "dataset"), **overrides)
             result = train(config)
             logger.info("%s seed %d: test %s", name, seed, {k: result.test[k] for k in ("top1", "macro_f1")})

@@ -10,6 +10,7 @@ its ``device`` name into a :class:`torch.device`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -119,9 +120,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         from graphkit.labels import LABEL_KINDS
 
-        if isinstance(self.sources, str):
+        if isinstance(self.sources, (str, os.PathLike)):  # one source, not its characters
             object.__setattr__(self, "sources", (self.sources,))
-        object.__setattr__(self, "sources", tuple(str(s) for s in self.sources))
+        elif isinstance(self.sources, bytes):
+            raise TypeError(f"sources must be a path or a list of paths, got bytes {self.sources!r}")
+        object.__setattr__(self, "sources", tuple(os.fspath(s) for s in self.sources))
         object.__setattr__(self, "out", str(self.out))
         if self.dataset_root is not None:
             object.__setattr__(self, "dataset_root", str(self.dataset_root))

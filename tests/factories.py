@@ -124,3 +124,55 @@ def tricky_rows() -> pa.Table:
     return pa.Table.from_pylist(
         [{"video_uid": uid, "metadata": metadata, "nodes": nodes}], schema=schema.SOURCE_SCHEMA
     )
+
+
+# -- corrupting valid data, one thing at a time (tests/defects) ---------------------------
+def raw_strings(values: list[bytes | None]) -> pa.Array:
+    """A ``string`` array over these exact bytes, unvalidated, as a corrupt file would hold them."""
+    import numpy as np
+
+    data = b"".join(v or b"" for v in values)
+    offsets = np.cumsum([0] + [len(v or b"") for v in values]).astype(np.int32)
+    validity = None
+    if any(v is None for v in values):
+        validity = pa.array([v is not None for v in values]).buffers()[1]
+    return pa.Array.from_buffers(pa.string(), len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def with_leaf(array: pa.Array, path: tuple[str, ...], change) -> pa.Array:
+    """``array`` with the leaf at ``path`` (field names; lists are walked through) replaced by ``change(leaf)``."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not path:
+        return change(array)
+    mask = array.is_null() if array.null_count else None
+    if pa.types.is_list(array.type):
+        values = with_leaf(array.values, path, change)
+        return pa.ListArray.from_arrays(array.offsets, values, type=pa.list_(values.type), mask=mask)
+    children = [with_leaf(array.field(i), path[1:], change) if f.name == path[0] else array.field(i)
+                for i, f in enumerate(array.type)]
+    fields = [pa.field(f.name, child.type) for f, child in zip(array.type, children)]
+    return pa.StructArray.from_arrays(children, fields=fields, mask=mask)
+
+
+def with_raw_string(table_: pa.Table, path: tuple[str, ...], index: int, raw: bytes | None) -> pa.Table:
+    """``table_`` with value ``index`` of the string leaf at ``path`` (e.g. ``("nodes", "node_id")``,
+    counted over the flattened leaf) replaced by the bytes ``raw``, without any validation."""
+
+    def change(leaf: pa.Array) -> pa.Array:
+        values = leaf.cast(pa.binary()).to_pylist()
+        values[index] = raw
+        return raw_strings(values)
+
+    column = with_leaf(table_.column(path[0]), path[1:], change)
+    return table_.set_column(table_.schema.get_field_index(path[0]), path[0], column)
+
+
+def node_index(rows_: list[dict], uid: str, path: str) -> int:
+    """Position, over all rows' nodes in order, of the node at ``path`` of video ``uid``."""
+    before = 0
+    for row in rows_:
+        if row["video_uid"] == uid:
+            return before + row["nodes"].index(node(row, path))
+        before += len(row["nodes"])
+    raise KeyError(uid)

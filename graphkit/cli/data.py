@@ -134,9 +134,12 @@ def convert(
         else:
             from graphkit.loaders.pyg_dataset import build_dataset
 
+            from graphkit.validation import ValidationReport
+
             dataset = build_dataset(sources, out, task=task, validation=validation, batch_size=batch_size)
+            report_skips(ValidationReport(skipped=list(dataset.violations)))
             files = [Path(path) for path in dataset.processed_paths]
-            summary = {"videos": len(dataset), "segments": dataset.num_segments,
+            summary = {"videos": len(dataset), "segments": dataset.num_segments, "skipped": len(dataset.violations),
                        "bytes": sum(path.stat().st_size for path in files),
                        "checksum": _file_checksum(files[0])}
         summary["seconds"] = round(time.perf_counter() - started, 3)

@@ -162,9 +162,12 @@ class TreeBatch:
 
     @functools.cached_property
     def child_order(self) -> np.ndarray:
-        """``[N]`` int8 rank of a node among its siblings in time (``-1`` for roots)."""
+        """``[N]`` int32 rank of a node among its siblings in time (``-1`` for roots).
+
+        ``int32``, since a non-strict (n-ary) node may have any number of children.
+        """
         children = np.flatnonzero(self.parent >= 0)
-        rank = np.full(self.num_nodes, -1, dtype=np.int8)
+        rank = np.full(self.num_nodes, -1, dtype=np.int32)
         if self.tiling:
             # Tiling children: the first starts with its parent, the second later.
             rank[children] = self.start[children] != self.start[self.parent[children]]

@@ -5,7 +5,11 @@
 fields), reads structure into numpy arrays and text into Arrow arrays, and
 resolves ``parent_id`` to positions (:func:`graphkit.tree.parents.resolve_parents`).
 Nothing is validated here: :meth:`graphkit.tree.TreeBatch.from_arrow` checks
-the :class:`Decoded` columns before it builds a batch from them.
+the :class:`Decoded` columns before it builds a batch from them. A column of
+the wrong type is a :class:`~graphkit.errors.SchemaError` (the whole batch);
+a value that does not fit (a ``level`` of 40000 in an ``int64`` column, a
+``start`` beyond ``float32``) is read as null or infinite and left to the
+validator, which reports that video alone.
 
 Examples:
     >>> from graphkit.testing import example_rows
@@ -23,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit import schema
-from graphkit.arrays import valid_mask
+from graphkit.arrays import out_of_range, valid_mask
 from graphkit.errors import SchemaError
 from graphkit.tree.parents import resolve_parents
 
@@ -47,12 +51,13 @@ class Decoded:
     time_valid: np.ndarray
     texts: dict[str, pa.Array]
     metadata: pa.StructArray | None
+    level_overflow: np.ndarray | None = None
 
     def check_args(self) -> dict[str, object]:
         """The keyword arguments of :func:`graphkit.validation.find_violations` (but ``config``)."""
         names = (
             "video_uid counts node_id parent_id parent id_code level level_valid "
-            "start end time_valid texts"
+            "start end time_valid texts metadata level_overflow"
         ).split()
         return {name: getattr(self, name) for name in names}
 
@@ -117,7 +122,8 @@ def decode(batch: pa.RecordBatch | pa.Table) -> Decoded:
     for path, arr in (("nodes.start", start_arr), ("nodes.end", end_arr)):
         _require(path, arr, pa.types.is_floating, "float")
 
-    level = _ints(level_arr, "nodes.level")
+    level_arr, level_overflow = _int16(level_arr)
+    level = level_arr.fill_null(0).to_numpy().astype(np.int16, copy=False)
     start = _floats(start_arr)
     end = _floats(end_arr)
     level_valid = valid_mask(level_arr)
@@ -129,21 +135,24 @@ def decode(batch: pa.RecordBatch | pa.Table) -> Decoded:
     metadata = _column(batch, "metadata") if "metadata" in batch.schema.names else None
     return Decoded(
         video_uid, counts, node_id, parent_id, parent, id_code, level, level_valid,
-        start, end, time_valid, texts, metadata,
+        start, end, time_valid, texts, metadata, level_overflow,
     )
 
 
-def _ints(array: pa.Array, path: str) -> np.ndarray:
-    if array.type != pa.int16():
-        try:
-            array = array.cast(pa.int16())
-        except pa.ArrowInvalid as err:
-            raise SchemaError("record batch", f"column {path!r} does not fit int16: {err}") from err
-    return array.fill_null(0).to_numpy().astype(np.int16, copy=False)
+def _int16(array: pa.Array) -> tuple[pa.Array, np.ndarray | None]:
+    """Levels as ``int16``; one that does not fit becomes null, flagged in the mask returned."""
+    if array.type == pa.int16():
+        return array, None
+    try:
+        return array.cast(pa.int16()), None
+    except pa.ArrowInvalid:
+        overflow = out_of_range(array, pa.int16())
+        return pc.if_else(pa.array(overflow), pa.scalar(None, array.type), array).cast(pa.int16()), overflow
 
 
 def _floats(array: pa.Array) -> np.ndarray:
-    array = array.cast(pa.float32()) if array.type != pa.float32() else array
+    # float64 beyond float32 becomes infinite, which the validator reports (non_finite_time).
+    array = array.cast(pa.float32(), safe=False) if array.type != pa.float32() else array
     if array.null_count:
         array = array.fill_null(np.nan)
     return array.to_numpy(zero_copy_only=False)

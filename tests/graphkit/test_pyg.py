@@ -44,7 +44,7 @@ def naive_video_graph(trees: TreeBatch, video: int) -> HeteroData:
         data[spec.pyg_edge_type].edge_index = fwd
         data[spec.pyg_reverse_edge_type].edge_index = fwd.flip(0)
         for name, value in e.attrs.items():
-            value = torch.tensor(value.astype(np.int64) if value.dtype == np.int8 else value)
+            value = torch.tensor(value.astype(np.int64) if value.dtype == np.int32 else value)
             data[spec.pyg_edge_type][name] = value
             data[spec.pyg_reverse_edge_type][name] = value
     return data

@@ -10,7 +10,7 @@ import pytest
 
 from graphkit.errors import InvariantError, SchemaError
 from graphkit.tree import TreeBatch
-from graphkit.validation import RULES, ValidationConfig, ValidationReport, Violation
+from graphkit.validation import MAX_ID_BYTES, RULES, ValidationConfig, ValidationReport, Violation
 from tests import factories as f
 
 BAD = "video000001"  # the middle one of three videos gets the defect
@@ -85,6 +85,21 @@ def gap_between_children(rows):
     return BAD, f"{BAD}-n0"  # [0, 8] has children [0, 4] and [5, 8]
 
 
+def empty_node_id(rows):
+    f.node(_bad(rows), "1")["node_id"] = ""
+    return BAD, ""
+
+
+def oversized_node_id(rows):
+    f.node(_bad(rows), "1")["node_id"] = "n" * (MAX_ID_BYTES + 1)
+    return BAD, "n" * (MAX_ID_BYTES + 1)
+
+
+def null_transcript_entry(rows):
+    _bad(rows)["metadata"]["transcript"] = [{"time": "0.5", "text": "hi"}, None]
+    return BAD, None
+
+
 # A rule broken two ways has a second key with a trailing space.
 DEFECTS = {
     "null_video_uid": null_video_uid,
@@ -110,6 +125,9 @@ DEFECTS = {
     "children_do_not_tile": gap_between_children,
     "children_do_not_tile ": set_field("1", "start", 7.0, reported=""),  # overlaps its sibling
     "oversized_string": set_field("1", "plm_caption", "x" * 2000, reported="1"),
+    "empty_id": empty_node_id,
+    "oversized_id": oversized_node_id,
+    "null_in_list": null_transcript_entry,
 }
 CONFIG = ValidationConfig(max_string_bytes=1000)
 
@@ -148,8 +166,10 @@ def test_defect_skipped_and_reported_nothing_else_lost(rule):
 
 
 def test_every_rule_has_a_defect():
-    # invalid_utf8 has its own test below; unreadable_source is graphkit.loaders.trees' (see its tests).
-    covered = {name.strip() for name in DEFECTS} | {"invalid_utf8", "unreadable_source"}
+    # invalid_utf8 has its own test below; unreadable_source is graphkit.loaders.trees' (see its tests);
+    # the rows a reader cannot read, and levels beyond int16, are in tests/defects/test_input_values.py.
+    readers = {"malformed_row", "wrong_type", "value_out_of_range", "level_out_of_range"}
+    covered = {name.strip() for name in DEFECTS} | {"invalid_utf8", "unreadable_source"} | readers
     assert covered == set(RULES)
 
 

@@ -41,7 +41,7 @@ def test_reader_config_columns_and_schema():
     assert ReaderConfig(storage_options={"token": "x"}) == ReaderConfig(storage_options={"token": "x"})
     assert repr(STRUCTURE) == (
         "ReaderConfig(batch_size=1024, node_fields=('node_id', 'parent_id', 'level', 'start', 'end'), "
-        "metadata=False, on_bad_files='error', storage_options=None)"
+        "metadata=False, on_bad_files='error', on_bad_rows='error', storage_options=None)"
     )
 
 

@@ -170,14 +170,14 @@ def test_out_of_range_integer_names_the_video(level):
     nodes = [[ROOT], [ROOT, dict(ROOT, node_id="b", level=1), dict(ROOT, node_id="c", level=level)]]
     batch = nodes_batch(structure_type(level=pa.int64()), nodes, uids=["good", "bad"])
     conform = Conformer(batch.schema, STRUCTURE, source="big.jsonl")
-    with pytest.raises(SchemaError, match=rf"big\.jsonl: video 'bad': column 'nodes.level' holds {level}, "
-                                          r"which does not fit int16"):
+    with pytest.raises(SchemaError, match=rf"big\.jsonl, row 1: video 'bad': value_out_of_range: "
+                                          rf"column 'nodes.level' holds {level}, which does not fit int16"):
         conform(batch)
 
 
 def test_float_overflow_names_the_video():
     batch = nodes_batch(structure_type(end=pa.float64()), [[ROOT], [dict(ROOT, end=1e300)]], uids=["ok", "huge"])
-    with pytest.raises(SchemaError, match="video 'huge': column 'nodes.end' holds 1e\\+300"):
+    with pytest.raises(SchemaError, match=r"t, row 1: video 'huge': value_out_of_range: column 'nodes.end' holds 1e\+300"):
         Conformer(batch.schema, STRUCTURE, source="t")(batch)
 
 

@@ -70,7 +70,7 @@ def test_jsonl_is_streamed_one_batch_at_a_time():
     good = jsonl(ROWS[:2])
     batches = iter_jsonl_batches(io.BytesIO(good + b"\n{broken\n"), ReaderConfig(batch_size=2), source="s.jsonl")
     assert next(batches).num_rows == 2  # yielded before the broken line is parsed
-    with pytest.raises(SourceError, match=r"s\.jsonl: invalid JSON at line 3"):
+    with pytest.raises(SourceError, match=r"s\.jsonl:3: malformed_row: invalid JSON at column 2"):
         next(batches)
 
 
@@ -119,16 +119,17 @@ def bad_row(path: str, value) -> list[dict]:
     "rows, error, match",
     [
         (bad_row("start", "1.5"), SchemaError,
-         r"t\.jsonl: line 3 \(video 'video000002'\): column 'nodes.start': .*'1\.5'"),
+         r"t\.jsonl:3: video 'video000002': wrong_type: column 'nodes.start': .*'1\.5'"),
         (bad_row("level", 2.5), SchemaError,
-         r"line 3 \(video 'video000002'\): column 'nodes.level' holds 2\.5, which is not an integer"),
-        (bad_row("level", True), SchemaError, r"line 3 \(video 'video000002'\): column 'nodes.level'"),
+         r"t\.jsonl:3: video 'video000002': wrong_type: column 'nodes.level' holds 2\.5, which is not an integer"),
+        (bad_row("level", True), SchemaError, r"t\.jsonl:3: video 'video000002': wrong_type: column 'nodes.level'"),
         (bad_row("level", 40000), SchemaError,
-         r"video 'video000002': column 'nodes.level' holds 40000, which does not fit int16"),
-        (bad_row("node_id", {"a": 1}), SchemaError, r"line 3 .*column 'nodes.node_id'"),
-        (bad_row("nodes", KeyError), SchemaError, r"t\.jsonl: line 3 has no 'nodes'"),
-        (bad_row("video_uid", KeyError), SchemaError, r"t\.jsonl: line 3 has no 'video_uid'"),
-        (bad_row("root", [1, 2]), SchemaError, r"t\.jsonl: line 3 is a JSON array, not a row object"),
+         r"t\.jsonl:3: video 'video000002': value_out_of_range: column 'nodes.level' holds 40000, "
+         r"which does not fit int16"),
+        (bad_row("node_id", {"a": 1}), SchemaError, r"t\.jsonl:3: .*wrong_type: column 'nodes.node_id'"),
+        (bad_row("nodes", KeyError), SchemaError, r"t\.jsonl:3: video 'video000002': malformed_row: the row has no 'nodes'"),
+        (bad_row("video_uid", KeyError), SchemaError, r"t\.jsonl:3: malformed_row: the row has no 'video_uid'"),
+        (bad_row("root", [1, 2]), SchemaError, r"t\.jsonl:3: malformed_row: a JSON array, not a row object"),
     ],
 )
 def test_bad_rows_name_file_line_video_and_column(rows, error, match):
@@ -139,12 +140,13 @@ def test_bad_rows_name_file_line_video_and_column(rows, error, match):
 def test_fractional_metadata_count_is_refused():
     rows = copy.deepcopy(ROWS[:2])
     rows[1]["metadata"]["view_count"] = 10.5
-    with pytest.raises(SchemaError, match=r"line 2 \(video 'video000001'\): column 'metadata.view_count' holds 10\.5"):
+    with pytest.raises(SchemaError, match=r"t\.jsonl:2: video 'video000001': wrong_type: "
+                                          r"column 'metadata.view_count' holds 10\.5"):
         read_jsonl(jsonl(rows))
 
 
 def test_rows_in_a_json_list_are_named_by_index():
-    with pytest.raises(SchemaError, match=r"t\.json: row 2 \(video 'video000002'\): column 'nodes.start'"):
+    with pytest.raises(SchemaError, match=r"t\.json, row 2: video 'video000002': wrong_type: column 'nodes.start'"):
         read_json(json.dumps(bad_row("start", "x")).encode())
 
 
@@ -165,7 +167,7 @@ def test_bad_json_documents(data, match):
 
 
 def test_bad_utf8_line_is_named():
-    with pytest.raises(SourceError, match=r"t\.jsonl: line 2 is not UTF-8 text"):
+    with pytest.raises(SourceError, match=r"t\.jsonl:2: malformed_row: not UTF-8 text"):
         read_jsonl(jsonl(ROWS[:1]) + b'\n{"video_uid": "\xff"}')
 
 

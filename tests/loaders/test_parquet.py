@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graphkit.errors import SchemaError, SourceError
+from graphkit.errors import RowError, SchemaError, SourceError
 from graphkit.loaders.config import ReaderConfig
 from graphkit.loaders.conform import Conformer
 from graphkit.loaders.parquet import iter_parquet_batches, physical_column_paths
@@ -145,7 +145,9 @@ def test_lossless_integer_widening_is_cast(files):
         ("level_as_float", SchemaError, r"level_float\.parquet: column 'nodes.level' has type double; expected int16"),
         ("no_nodes", SchemaError, r"no_nodes\.parquet: missing required column 'nodes'"),
         ("no_start", SchemaError, r"no_start\.parquet: missing required column 'nodes.start'"),
-        ("level_too_big", SchemaError, r"video 'video000000': column 'nodes.level' holds 40000, which does not fit"),
+        ("level_too_big", RowError,  # one row's value, not the file's schema: a RowError (a SchemaError too)
+         r"level_big\.parquet, row 0: video 'video000000': value_out_of_range: column 'nodes.level' holds 40000, "
+         r"which does not fit"),
     ],
 )
 def test_bad_files_raise_naming_the_file(files, name, error, match):

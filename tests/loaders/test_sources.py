@@ -122,7 +122,7 @@ def test_unknown_suffix_is_sniffed_for_parquet(tree, tmp_path):
         ("missing/*.parquet", r"no file matches this pattern"),
         ("json", r"json: no \.parquet file in this directory"),
         ("bad/random.parquet", r"random\.parquet: not a readable parquet file"),
-        ("bad/invalid.jsonl", r"invalid\.jsonl: invalid JSON at line 2"),
+        ("bad/invalid.jsonl", r"invalid\.jsonl:2: malformed_row: invalid JSON at column 2"),
     ],
 )
 def test_bad_sources_raise_naming_them(tree, name, match):
@@ -151,12 +151,13 @@ def test_bad_files_are_skipped_logged_and_reported(tree, caplog, mode, level):
     assert [(pathlib.Path(name).name, reason.split(":")[0]) for name, reason in stream.skipped] == [
         ("missing.parquet", "SourceError"),
         ("random.parquet", "SourceError"),
-        ("invalid.jsonl", "SourceError"),
+        ("invalid.jsonl", "RowError"),
         ("notes.txt", "SourceError"),
     ]
+    # A bad row when rows are not skipped (on_bad_rows="error") makes the rest of its file unreadable.
     assert stream.skipped[2][1] == (
-        "SourceError: invalid JSON at line 2, column 2: Expecting property name enclosed in double quotes "
-        "(after 1 of its videos were read)"
+        f"RowError: {root / 'bad' / 'invalid.jsonl'}:2: malformed_row: invalid JSON at column 2: "
+        "Expecting property name enclosed in double quotes (after 1 of its videos were read)"
     )
     skips = [r for r in caplog.records if r.getMessage().startswith("skipping")]
     assert len(skips) == 4 and {r.levelno for r in skips} == {level}
