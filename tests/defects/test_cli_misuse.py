@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -283,6 +284,36 @@ def test_misuse_is_one_line_and_exit_2(ws, tmp_path, monkeypatch, args, expected
     for part in expected:
         assert part in line, line
     assert len(line) < 1100
+
+
+@pytest.fixture()
+def unwritable(tmp_path) -> Path:
+    """A folder nobody may create things in: a read-only one, or (root may write anywhere) one in sysfs."""
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        yield locked
+        locked.chmod(0o755)
+    elif Path("/sys/kernel").is_dir():
+        yield Path("/sys")
+    else:
+        pytest.skip("no folder that root cannot write into")
+
+
+@pytest.mark.parametrize("args", [
+    lambda w, out: ["synth", "--videos", "2", "--out", str(out / "x.parquet")],
+    lambda w, out: ["convert", str(w.data), "--out", str(out)],
+    lambda w, out: ["convert", str(w.data), "--out", str(out), "--on-disk"],
+    lambda w, out: ["train", str(w.data), "--out", str(out), *TINY],
+    lambda w, out: ["neo4j", "export-csv", str(w.data), "--out", str(out)],
+], ids=["synth", "convert", "convert-on-disk", "train", "export-csv"])
+def test_an_output_that_cannot_be_created_is_one_line(ws, unwritable, args):
+    out = unwritable / "graphkit-unwritable"
+    line = one_error_line(runner.invoke(app, args(ws, out)))
+    assert "graphkit-unwritable" in line and ("permission denied" in line.lower() or "not permitted" in line
+                                              or "cannot write into" in line), line
+    assert not out.exists()
 
 
 def test_misuse_leaves_nothing_written(ws, tmp_path):
