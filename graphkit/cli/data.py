@@ -9,7 +9,9 @@ on a Ray cluster); ``show`` prints a video's tree and draws its timeline.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -79,9 +81,14 @@ def stats(
         accumulator, report = StatsAccumulator(), ValidationReport()
         batches = iter_tree_batches(sources, node_fields=fields, batch_size=batch_size,
                                     validation=validation_config(skip_invalid, non_strict), report=report)
-        if as_json:  # streamed batch by batch: the videos list is never held whole
-            for chunk in iter_stats_json(batches, accumulator):
-                sys.stdout.write(chunk)
+        if as_json:
+            # Streamed batch by batch (the videos list is never held whole) into a spool that reaches
+            # stdout only once complete: an error midway leaves stdout empty, not half a JSON object.
+            with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8") as spool:
+                for chunk in iter_stats_json(batches, accumulator):
+                    spool.write(chunk)
+                spool.seek(0)
+                shutil.copyfileobj(spool, sys.stdout)
             sys.stdout.write("\n")
         else:
             for trees in batches:

@@ -350,6 +350,13 @@ def test_misuse_leaves_nothing_written(ws, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_stats_json_that_fails_midway_prints_no_half_object(ws):
+    """The first source is fine, the second breaks an invariant: stdout stays empty, not a broken JSON."""
+    result = runner.invoke(app, ["stats", str(ws.data), str(ws.long_quote), "--json"])
+    assert "missing_parent" in one_error_line(result)
+    assert result.stdout == ""
+
+
 def test_evaluate_on_an_empty_split_raises_at_the_api(ws):
     from graphkit.models.evaluate import evaluate
 
