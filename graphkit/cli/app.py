@@ -333,6 +333,8 @@ def main() -> None:
     """Entry point of the ``graphkit`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     install_log_redaction()
+    # The Neo4j driver logs the failures it raises; graphkit reports each as its one error line.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     # kill, docker stop and batch schedulers send SIGTERM: clean up as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)

@@ -13,6 +13,7 @@ a failed statement) into one-line :class:`~graphkit.errors.Neo4jLoadError` s.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -40,6 +41,25 @@ def _first_line(text: str, limit: int = 300) -> str:
     return joined if len(joined) <= limit else joined[: limit - 3] + "..."
 
 
+_COULD_NOT_CONNECT = re.compile(r"Couldn't connect to (?P<address>\S+?)(?: \(resolved to .*?\))?:(?:\s|$)")
+_REASON = re.compile(r"\(reason (?:\[Errno -?\d+\] )?(?P<reason>[^()]*)\)")
+
+
+def _unreachable(text: str) -> str:
+    """The driver's "cannot connect" message without its Python reprs: the address and the reason.
+
+    Examples:
+        >>> _unreachable("Couldn't connect to 127.0.0.1:7999 (resolved to ('127.0.0.1:7999',)):\\n"
+        ...              "Failed to establish connection to ResolvedIPv4Address(('127.0.0.1', 7999)) "
+        ...              "(reason [Errno 111] Connection refused)")
+        "Couldn't connect to 127.0.0.1:7999: Connection refused"
+    """
+    address, reason = _COULD_NOT_CONNECT.search(text), _REASON.search(text)
+    if address and reason:
+        return f"Couldn't connect to {address['address']}: {reason['reason'].strip()}"
+    return re.sub(r"\[Errno -?\d+\] ", "", _first_line(text))
+
+
 def _translate(err: Exception, database: str) -> Neo4jLoadError:
     """One clear line for a driver error (the raw message can span lines)."""
     from neo4j import exceptions as ne
@@ -47,7 +67,7 @@ def _translate(err: Exception, database: str) -> Neo4jLoadError:
     if isinstance(err, ne.AuthError):
         return Neo4jLoadError("Neo4j refused the credentials: wrong user name or password")
     if isinstance(err, (ne.ServiceUnavailable, ne.SessionExpired)):
-        return Neo4jLoadError(f"cannot reach the Neo4j server: {_first_line(str(err))}")
+        return Neo4jLoadError(f"cannot reach the Neo4j server: {_unreachable(str(err))}")
     if isinstance(err, ne.Neo4jError) and err.code == _DATABASE_NOT_FOUND:
         return Neo4jLoadError(f"Neo4j has no database {database!r}")
     if isinstance(err, ne.ConfigurationError):

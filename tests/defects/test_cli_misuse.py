@@ -306,6 +306,7 @@ def test_misuse_is_one_line_and_exit_2(ws, tmp_path, monkeypatch, args, expected
     for part in expected:
         assert part in line, line
     assert len(line) < 1100
+    assert "[Errno" not in line and "Address((" not in line, line  # no Python repr soup
 
 
 @pytest.fixture()
@@ -420,8 +421,12 @@ def test_bare_command_prints_its_help():
     (lambda w: ["evaluate", str(w.run), str(w.train_only), "--device", "cpu"], ["holds no video"]),
     (lambda w: ["neo4j", "query", "level_histogram", "--uri", "bolt://127.0.0.1:x", "--password", "x"],
      ["the port 'x' is not a number"]),
+    (lambda w: ["neo4j", "load", str(w.data), "--uri", f"bolt://127.0.0.1:{_free_port()}", "--password", "x"],
+     ["cannot reach the Neo4j server: Couldn't connect to 127.0.0.1:", ": Connection refused"]),
+    (lambda w: ["neo4j", "load", str(w.data), "--uri", f"neo4j://127.0.0.1:{_free_port()}", "--password", "x"],
+     ["cannot reach the Neo4j server"]),
 ], ids=["subprocess-out-is-a-directory", "subprocess-usage-error", "subprocess-empty-split",
-        "subprocess-bad-uri-port"])
+        "subprocess-bad-uri-port", "subprocess-unreachable-bolt", "subprocess-unreachable-routing"])
 def test_misuse_through_the_console_script(ws, monkeypatch, args, parts):
     for name in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
