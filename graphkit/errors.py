@@ -24,6 +24,7 @@ The whole tree::
     ├── InvariantError (also a ValueError)
     ├── CsvExportError
     ├── DatasetError
+    ├── OutputExistsError (also a FileExistsError)
     ├── EngineError
     └── Neo4jError
         ├── Neo4jLoadError
@@ -45,6 +46,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from graphkit.redact import redact
+
 __all__ = [
     "CsvExportError",
     "DatasetError",
@@ -56,6 +59,7 @@ __all__ = [
     "Neo4jImportError",
     "Neo4jLoadError",
     "Neo4jServerError",
+    "OutputExistsError",
     "RowError",
     "SchemaError",
     "SourceError",
@@ -100,7 +104,18 @@ def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
 
 
 class GraphkitError(Exception):
-    """Base class of every error raised by graphkit."""
+    """Base class of every error raised by graphkit.
+
+    Its ``str`` never shows a credential (:func:`graphkit.redact.redact`):
+    a message that quotes ``bolt://user:pw@host`` shows ``bolt://user:***@host``.
+
+    Examples:
+        >>> str(Neo4jLoadError("cannot reach bolt://neo4j:pw@db:7687"))
+        'cannot reach bolt://neo4j:***@db:7687'
+    """
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
 
 
 class SourceError(GraphkitError):
@@ -199,6 +214,20 @@ class CsvExportError(GraphkitError):
 
 class DatasetError(GraphkitError):
     """A processed dataset on disk is unreadable, incomplete or damaged (the file is named)."""
+
+
+class OutputExistsError(GraphkitError, FileExistsError):
+    """An output directory holds what another run wrote (the message says how to go on).
+
+    Raised instead of reusing, or silently mixing with, a training directory
+    written by another configuration.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return redact(str(self.args[0]))
 
 
 class EngineError(GraphkitError):

@@ -40,12 +40,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphkit import __version__
 from graphkit.errors import DatasetError, InvariantError
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.fragments import fragment_name, plan_fragments
 from graphkit.loaders.parquet import ParquetFragment
 from graphkit.loaders.shards import SHARD_TABLES, Shard, ShardInfo, ShardWriter
 from graphkit.loaders.trees import iter_tree_batches
+from graphkit.redact import redact
 from graphkit.tasks import NodeTask
 from graphkit.validation import ValidationConfig, ValidationReport, Violation
 
@@ -118,12 +120,15 @@ def _validation_dict(validation: ValidationConfig) -> dict[str, Any]:
 
 
 def dataset_key(fragments: Sequence[Any], task: NodeTask, validation: ValidationConfig) -> dict[str, Any]:
-    """What a dataset is built from: format, task, validation and each input file's identity.
+    """What a dataset is built from: format, graphkit version, task, validation and each input file's identity.
 
-    A file is identified by its path, size and modification time; a source
-    that is not a local file (a URL, a table, a dataset) cannot be checked,
-    and its key says so (``"unkeyed"``), so such a cache is never reused for
-    sources given again.
+    The task holds the label kind, the vocabulary options (``top_k``), the
+    split and the feature options. A file is identified by its path, size
+    and modification time; a source that is not a local file (a URL, a
+    table, a dataset) cannot be checked, and its key says so
+    (``"unkeyed"``), so such a cache is never reused for sources given
+    again. Names are redacted (:func:`graphkit.redact.redact`): a URL's
+    credentials never reach the manifest.
 
     Returns:
         dict[str, Any]: JSON-ready; equal keys mean the same inputs.
@@ -131,14 +136,14 @@ def dataset_key(fragments: Sequence[Any], task: NodeTask, validation: Validation
     inputs: dict[str, dict[str, Any]] = {}
     for fragment in fragments:  # files, not fragments: how they are cut is not what they hold
         path = fragment.path if isinstance(fragment, ParquetFragment) else fragment
-        name = fragment_name(path)
+        name = redact(fragment_name(path))
         if isinstance(path, (str, os.PathLike)) and os.path.isfile(path):
             stat = os.stat(path)
             inputs.setdefault(name, {"source": name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
         else:
             inputs.setdefault(name, {"source": name, "unkeyed": True})
-    return {"format": FORMAT_VERSION, "task": task.to_dict(), "validation": _validation_dict(validation),
-            "inputs": list(inputs.values())}
+    return {"format": FORMAT_VERSION, "graphkit": __version__, "task": task.to_dict(),
+            "validation": _validation_dict(validation), "inputs": list(inputs.values())}
 
 
 def key_matches(stored: dict[str, Any], key: dict[str, Any]) -> bool:
@@ -303,7 +308,7 @@ def build_shards(
         runner = run or run_fragments
         results = runner(fragments, staging, task, validation, batch_size, videos_per_shard, on_fragment)
         manifest = _combine(results, staging, task, validation, key, fragments)
-        (staging / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+        (staging / MANIFEST).write_text(redact(json.dumps(manifest)), encoding="utf-8")
         # Two renames: at every moment the directory is the old dataset, or the new one, or absent.
         if directory.exists():
             directory.rename(retired)

@@ -15,6 +15,14 @@ to fit the label vocabulary on the training videos, once to build the graphs.
 
 Both follow PyG's dataset contract (``processed_file_names``, ``process()``)
 and OGB's ``get_idx_split()``; ``DataLoader`` batches whole videos.
+
+Both are caches keyed by what they were built from
+(:func:`graphkit.loaders.ondisk.dataset_key`: the graphkit version, the task
+with its label, vocabulary and feature options, the validation rules, and
+each source file's path, size and modification time). Given sources, a
+dataset whose stored key does not vouch for them is processed again, never
+reused; given none, it is read as it is, and a task other than the stored
+one is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import pickle
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +48,7 @@ from graphkit.loaders.ondisk import MANIFEST, build_shards, dataset_key, key_mat
 from graphkit.loaders.sources import source_list
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.pyg import to_hetero_batch, to_in_memory_storage
+from graphkit.redact import redact
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
@@ -49,6 +59,19 @@ __all__ = ["Action100MDataset", "Action100MOnDiskDataset", "build_dataset", "opt
 logger = logging.getLogger(__name__)
 
 _TASK_FILE = "task.json"
+
+
+def _read_meta_file(path: Path) -> dict[str, Any]:
+    """The in-memory dataset's ``task.json``, or a :class:`DatasetError` naming it."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise DatasetError(f"{path} is unreadable ({err}); run convert again") from err
+    missing = [key for key in ("task", "vocabulary", "video_uid", "split", "skipped")
+               if not isinstance(meta, dict) or key not in meta]
+    if missing:
+        raise DatasetError(f"{path} is corrupt (lacks {missing}); run convert again")
+    return meta
 
 
 def stored_task(root: str | Path) -> NodeTask | None:
@@ -70,7 +93,7 @@ def stored_task(root: str | Path) -> NodeTask | None:
     path = Path(root) / "processed" / _TASK_FILE
     if not path.exists():
         return None
-    return NodeTask.from_dict(json.loads(path.read_text(encoding="utf-8"))["task"])
+    return NodeTask.from_dict(_read_meta_file(path)["task"])
 
 
 def optional_sources(sources: Any) -> list[Any]:
@@ -115,9 +138,14 @@ class _Action100MBase:
     def _fit_vocabulary(self) -> LabelVocabulary:
         return self.task.fit_vocabulary(self._batches(self.task.node_fields))
 
+    def _key(self) -> dict[str, Any]:
+        """What the processed files are built from (:func:`~graphkit.loaders.ondisk.dataset_key`)."""
+        return dataset_key(plan_fragments(self.sources), self.task, self.validation)
+
     def _write_meta(self, path: str, vocabulary: LabelVocabulary, split: np.ndarray, uids: list[str],
-                    report: ValidationReport) -> None:
+                    report: ValidationReport, key: dict[str, Any]) -> None:
         meta = {
+            "key": key,
             "task": self.task.to_dict(),
             "vocabulary": vocabulary.to_dict(),
             "video_uid": uids,
@@ -125,12 +153,10 @@ class _Action100MBase:
             "skipped": [str(v) for v in report.skipped],
             "violations": [dataclasses.asdict(v) for v in report.skipped],
         }
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(meta, handle)
+        Path(path).write_text(redact(json.dumps(meta)), encoding="utf-8")
 
     def _read_meta(self, path: str) -> None:
-        with open(path, encoding="utf-8") as handle:
-            meta = json.load(handle)
+        meta = _read_meta_file(Path(path))
         self.vocabulary = LabelVocabulary.from_dict(meta["vocabulary"])
         self.video_uids: list[str] = meta["video_uid"]
         self._split = torch.tensor(meta["split"], dtype=torch.int8)
@@ -181,7 +207,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         sources (Sequence[str], optional): Files, directories, globs or URLs
             to read; needed only when the processed files do not exist yet.
         task (NodeTask, optional): Features, labels and splits.
-            (default: :obj:`NodeTask()`)
+            (default: the stored task, else :obj:`NodeTask()`)
         validation (ValidationConfig, optional): Invariant checking.
             (default: strict, raising)
         batch_size (int, optional): Videos per record batch while processing.
@@ -189,6 +215,16 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         transform (callable, optional): Applied on every access.
         force_reload (bool, optional): Process again even if cached.
             (default: :obj:`False`)
+
+    The processed files are reused only for the inputs they were built from:
+    given sources that are other files, files that changed (size or
+    modification time), another task or other validation rules, the dataset
+    is processed again.
+
+    Raises:
+        ValueError: If nothing is processed and no sources are given, or no
+            sources are given and the stored dataset was built for another task.
+        DatasetError: If the stored files are damaged and no sources are given.
 
     Examples:
         >>> import tempfile, pyarrow.parquet as pq
@@ -214,8 +250,37 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         log: bool = True,
     ) -> None:
         self._configure(sources, task, validation, batch_size)
+        processed = Path(root) / "processed"
+        stored = None
+        if (processed / "data.pt").is_file() and (processed / _TASK_FILE).exists():
+            try:
+                stored = _read_meta_file(processed / _TASK_FILE)
+            except DatasetError as err:
+                if not self.sources:
+                    raise
+                logger.warning("%s; processing the sources again", err)
+                force_reload = True
+        if stored is not None and not force_reload:
+            if task is None:
+                self.task = NodeTask.from_dict(stored["task"])
+            if self.sources:
+                if not key_matches(stored.get("key"), self._key()):
+                    logger.info("%s was built from other inputs; processing again", processed)
+                    force_reload = True
+            elif NodeTask.from_dict(stored["task"]) != self.task:
+                raise ValueError(f"the dataset in {root} was built for the task {stored['task']}, not "
+                                 f"{self.task.to_dict()}; give its sources to rebuild it, or use another root")
         super().__init__(root, transform, force_reload=force_reload, log=log)
-        self.load(self.processed_paths[0], data_cls=HeteroData)
+        try:
+            self.load(self.processed_paths[0], data_cls=HeteroData)
+        except (OSError, RuntimeError, EOFError, KeyError, ValueError, pickle.UnpicklingError) as err:
+            damaged = DatasetError(f"{self.processed_paths[0]} is unreadable ({type(err).__name__}); "
+                                   "run convert again")
+            if not self.sources:
+                raise damaged from err
+            logger.warning("%s; processing the sources again", damaged)
+            self.process()
+            self.load(self.processed_paths[0], data_cls=HeteroData)
         self._read_meta(self.processed_paths[1])
 
     @property
@@ -231,6 +296,10 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
 
     def process(self) -> None:
         self._require_sources()
+        key = self._key()  # the inputs as they are before reading: a file changed meanwhile is read again
+        # What says the directory holds a dataset goes first: a build cut short leaves none that looks done.
+        for stale in (self.processed_paths[1], str(Path(self.processed_dir) / MANIFEST)):
+            Path(stale).unlink(missing_ok=True)
         vocabulary = self._fit_vocabulary()
         report = ValidationReport()
         parts, arrays = [], []
@@ -246,7 +315,7 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         data, slices = to_in_memory_storage(batch)
         torch.save((data.to_dict(), slices, HeteroData), self.processed_paths[0])
         self._write_meta(self.processed_paths[1], vocabulary, self.task.split(trees),
-                         trees.video_uid.to_pylist(), report)
+                         trees.video_uid.to_pylist(), report, key)
         logger.info("processed %s", report.summary())
 
 

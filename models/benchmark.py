@@ -20,6 +20,7 @@ from typing import Any
 from graphkit.models.config import TrainConfig
 from graphkit.models.registry import MODELS
 from graphkit.models.train import TrainResult, train
+from graphkit.redact import redact
 
 __all__ = ["mean_std", "format_mean_std", "benchmark_models"]
 
@@ -74,7 +75,7 @@ def format_mean_std(values: Iterable[float], scale: float = 100.0, digits: int =
 
 def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None,
                      seeds: Sequence[int] = (0, 1, 2), out: str | Path = "runs/benchmark",
-                     **overrides: Any) -> str:
+                     overwrite: bool = False, **overrides: Any) -> str:
     """Train every model over every seed; a markdown table of test metrics.
 
     All runs share one processed dataset (``out/dataset``) and hence one split;
@@ -89,6 +90,9 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
             :obj:`None` runs them all. (default: :obj:`None`)
         seeds (Sequence[int], optional): Seeds. (default: :obj:`(0, 1, 2)`)
         out (str or Path, optional): Output directory. (default: :obj:`"runs/benchmark"`)
+        overwrite (bool, optional): Replace runs of other settings found in
+            ``out`` instead of refusing them
+            (:func:`~graphkit.models.train.train`). (default: :obj:`False`)
         **overrides: Other :class:`TrainConfig` fields (``epochs``, ``hidden``, ...).
 
     Returns:
@@ -96,6 +100,8 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
 
     Raises:
         ValueError: If a model name is unknown or no seed is given.
+        OutputExistsError: If ``out`` holds a run of other settings and
+            ``overwrite`` is false.
     """
     names = list(models) if models is not None else list(MODELS)
     unknown = [name for name in names if name not in MODELS]
@@ -109,7 +115,7 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
         for seed in seeds:
             config = TrainConfig(model=name, sources=sources, out=str(out / name / f"seed{seed}"),
                                  seed=seed, dataset_root=str(out / "dataset"), **overrides)
-            result = train(config)
+            result = train(config, overwrite=overwrite)
             logger.info("%s seed %d: test %s", name, seed, {k: result.test[k] for k in ("top1", "macro_f1")})
             runs.setdefault(name, []).append(result)
     lines = [
@@ -128,6 +134,6 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
     out.mkdir(parents=True, exist_ok=True)
     (out / "benchmark.md").write_text(table + "\n", encoding="utf-8")
     (out / "benchmark.json").write_text(
-        json.dumps({name: [r.to_dict() for r in results] for name, results in runs.items()}, indent=2),
+        redact(json.dumps({name: [r.to_dict() for r in results] for name, results in runs.items()}, indent=2)),
         encoding="utf-8")
     return table

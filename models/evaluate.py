@@ -15,10 +15,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from graphkit.models.checkpoint import json_ready, load_model
 from graphkit.models.evaluator import Evaluator
+from graphkit.redact import is_redacted
+from graphkit.splits import SPLIT_NAMES
 
 __all__ = ["EVALUATE_KEYS", "SPLITS", "predict", "evaluate"]
 
@@ -75,6 +78,20 @@ def predict(model: torch.nn.Module, batches: Iterable[Any], device: torch.device
     return {"y_true": torch.cat(y_true), "y_pred": torch.cat(y_pred), "level": torch.cat(level)}
 
 
+def _nothing_to_score(split: str, label: str, sources: Sequence[Any], videos: np.ndarray) -> str:
+    """Why a split has nothing to score, and how to pick another."""
+    where = str(sources[0]) if len(sources) == 1 else f"the {len(sources)} sources"
+    held = ", ".join(f"{int(n)} {name}" for name, n in zip(SPLIT_NAMES, videos))
+    others = [] if split == "all" else [name for name, n in zip(SPLIT_NAMES, videos) if n and name != split]
+    others += ["all"] if split != "all" and videos.sum() else []
+    pick = f"pick another with {' or '.join(f'--split {name}' for name in others)}, or" if others else "give"
+    if split != "all" and videos[SPLIT_NAMES.index(split)] == 0:
+        return f"the {split} split of {where} holds no video (its {int(videos.sum())} videos: {held}); {pick} other sources"
+    what = f"the {int(videos.sum())} videos of {where}" if split == "all" else f"the {split} split of {where}"
+    verb = "hold" if split == "all" else "holds"
+    return f"{what} {verb} no segment with a {label!r} label (videos: {held}); {pick} other sources"
+
+
 def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, split: str = "test",
              device: str = "auto", batch_size: int | None = None) -> dict[str, Any]:
     """Score a trained model on a source: the JSON contract of ``graphkit evaluate``.
@@ -100,7 +117,9 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         labelled segment are ``None``.
 
     Raises:
-        ValueError: If ``split`` is unknown or no source is known.
+        ValueError: If ``split`` is unknown, no source is known, or the split
+            of the sources holds no labelled segment (no video, or none
+            labelled): the message names the split and how to pick another.
         FileNotFoundError: If ``out_dir`` is not a training output directory.
     """
     from graphkit.loaders.trees import iter_tree_batches
@@ -108,21 +127,30 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
 
     if split not in SPLITS:
         raise ValueError(f"split={split!r}; expected one of {SPLITS}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size={batch_size!r} must be a positive int or None")
     model, config, vocabulary = load_model(out_dir, device)
     sources = [source] if isinstance(source, (str, Path)) else list(source or config.sources)
     if not sources:
         raise ValueError(f"no source to evaluate {out_dir} on, and its config names none")
+    if source is None and any(is_redacted(str(s)) for s in sources):
+        raise ValueError(f"the sources of {out_dir} were saved without their credentials; "
+                         "give the sources to score")
     task = config.task()
     run_device = next(model.parameters()).device
     mask_name = None if split == "all" else f"{split}_mask"
+    videos = np.zeros(len(SPLIT_NAMES), dtype=np.int64)  # per split, to say which one is empty
 
     def batches():
         for trees in iter_tree_batches(sources, node_fields=task.node_fields,
                                        batch_size=batch_size or config.batch_size):
             if trees.num_videos:
                 arrays = task.arrays(trees, vocabulary)
+                videos[:] += np.bincount(task.split(trees), minlength=len(SPLIT_NAMES))
                 yield to_hetero_batch(trees, {k: v for k, v in arrays.items() if k != "split"})
 
     metrics = Evaluator().eval(predict(model, batches(), run_device, mask_name))
+    if metrics["num_nodes"] == 0:
+        raise ValueError(_nothing_to_score(split, config.label, sources, videos))
     result = {"model": config.model, "label": config.label, **metrics}
     return json_ready({key: result[key] for key in EVALUATE_KEYS})

@@ -15,6 +15,13 @@ or a metric. After every epoch the model is scored on the validation videos by
 improvement. The output directory then holds ``model.pt``, ``config.json``,
 ``vocabulary.json`` and ``result.json`` (see :mod:`graphkit.models.checkpoint`).
 
+Nothing is reused that was built from something else: a directory that holds
+a run of another configuration is refused unless ``overwrite``
+(:func:`graphkit.models.checkpoint.prepare_run_directory`), and the dataset
+cache is keyed by its inputs (:mod:`graphkit.loaders.pyg_dataset`): the
+run's own (``out/dataset``) is processed again for other sources or another
+task, a shared ``dataset_root`` built for another task is refused.
+
 The run is configured by :class:`graphkit.models.config.TrainConfig`;
 :func:`graphkit.models.evaluate.evaluate` scores a trained run on any source and
 :func:`graphkit.models.benchmark.benchmark_models` trains every baseline over
@@ -45,7 +52,14 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from graphkit.models.checkpoint import json_ready, load_weights, write_checkpoint, write_config, write_result
+from graphkit.models.checkpoint import (
+    json_ready,
+    load_weights,
+    prepare_run_directory,
+    write_checkpoint,
+    write_config,
+    write_result,
+)
 from graphkit.models.config import TrainConfig, resolve_device
 from graphkit.models.distributed import Distributed
 from graphkit.models.evaluate import predict
@@ -132,19 +146,29 @@ def _load_dataset(config: TrainConfig):
     from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, stored_task
 
     task = config.task()
+    if config.dataset_dir.exists() and not config.dataset_dir.is_dir():
+        raise NotADirectoryError(f"dataset_root={str(config.dataset_dir)!r} is a file, not a directory")
     try:
         on_disk = config.on_disk or read_manifest(config.dataset_dir / "processed") is not None
+    except DatasetError:
+        if not config.sources:
+            raise
+        on_disk = True  # damaged shards: the dataset processes its sources again
+    try:
         stored = stored_task(config.dataset_dir)
     except DatasetError:
         if not config.sources:
             raise
-        on_disk, stored = True, None  # damaged shards: the dataset processes its sources again
-    if stored is not None and not (on_disk and config.sources):
+        stored = None  # damaged files: the dataset processes its sources again
+    # Given sources, a dataset rebuilds itself for other inputs; another task is rebuilt only where
+    # that breaks no other run: on disk, or in the run's own out/dataset.
+    rebuilds = bool(config.sources) and (on_disk or config.dataset_root is None)
+    if stored is not None and not rebuilds:
         if stored != task:
             found, wanted = stored.to_dict(), task.to_dict()
             differ = [key for key in wanted if found.get(key) != wanted[key]]
             raise ValueError(f"the dataset in {config.dataset_dir} was built for {({k: found.get(k) for k in differ})}, "
-                             f"not {({k: wanted[k] for k in differ})}; use another dataset_root")
+                             f"not {({k: wanted[k] for k in differ})}; use another dataset_root (--dataset-root)")
     elif stored is None and not config.sources:
         raise ValueError(f"no sources given and no processed dataset in {config.dataset_dir}")
     if on_disk:
@@ -218,11 +242,13 @@ def _progress(enabled: bool):
                     transient=False)
 
 
-def train(config: TrainConfig) -> TrainResult:
+def train(config: TrainConfig, overwrite: bool = False) -> TrainResult:
     """Train one baseline; write ``model.pt``, ``config.json``, ``vocabulary.json``, ``result.json``.
 
     Args:
         config (TrainConfig): The run.
+        overwrite (bool, optional): Replace a run of another configuration
+            in ``config.out`` instead of refusing it. (default: :obj:`False`)
 
     Returns:
         TrainResult: Best epoch, validation and test metrics, throughput, history.
@@ -230,11 +256,16 @@ def train(config: TrainConfig) -> TrainResult:
     Raises:
         ValueError: If the dataset has no training video with a label, or the
             config does not fit the cached dataset.
+        OutputExistsError: If ``config.out`` holds a run of another
+            configuration and ``overwrite`` is false.
     """
     device = resolve_device(config.device)
     group = Distributed.from_environment(device)
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if group.is_main:
+        prepare_run_directory(out, config, overwrite=overwrite)
+    else:
+        out.mkdir(parents=True, exist_ok=True)
     # Rank 0 processes the dataset if needed; the others then open what it wrote.
     dataset = _load_dataset(config) if group.is_main else None
     group.barrier()

@@ -7,10 +7,18 @@ Conventions every command follows:
 - what it **writes** is ``--out``/``-o`` (``graphkit synth --out F``,
   ``graphkit convert SOURCE... --out DIR``);
 - results go to stdout (``--json``: one JSON object), messages to stderr;
-- an expected error (a :class:`~graphkit.errors.GraphkitError`, a bad value,
-  a missing file) is one ``error: ...`` line on stderr and exit status 2,
-  never a traceback; Ctrl-C is one line and exit status 130.
+- every error is one ``error: ...`` line on stderr, never a traceback: an
+  expected error (a :class:`~graphkit.errors.GraphkitError`, a bad value, a
+  missing file) and a misused command line (an unknown option, a value out
+  of range; the line ends by naming the command's ``--help``) exit with
+  status 2, Ctrl-C with 130; anything else is a bug, one ``error: internal
+  error ...`` line and status 1 (``GRAPHKIT_TRACEBACK=1`` shows its traceback);
+- nothing printed carries a credential: every message, result and log line
+  goes through :func:`graphkit.redact.redact`, and a value quoted at length
+  (a whole row, a huge string) is shortened.
 
+The policy lives in the app's Click group (:class:`OneLineErrors`), so it is
+the same whether the console script or a test's ``CliRunner`` runs a command.
 Heavy imports (torch, PyG, matplotlib, the Neo4j driver) happen inside the
 commands, so ``graphkit --help`` stays fast.
 """
@@ -18,46 +26,209 @@ commands, so ``graphkit --help`` stays fast.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
+import re
 import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.text import Text
+from typer.core import TyperGroup
 
 from graphkit.errors import GraphkitError
+from graphkit.redact import install_log_redaction, redact
 
 __all__ = [
     "progress_bar",
     "TYPER_SETTINGS",
     "BatchSize",
     "NonStrict",
+    "OneLineErrors",
     "SkipInvalid",
     "Sources",
     "app",
+    "check_out_dir",
+    "check_out_file",
+    "check_sources",
     "console",
+    "describe_error",
+    "emit",
+    "emit_json",
     "fail",
     "main",
     "print_error",
     "report_skips",
     "run",
+    "shorten",
     "validation_config",
 ]
 
+#: The errors a user can cause and fix: one line each, never a traceback.
+EXPECTED_ERRORS = (GraphkitError, ValueError, TypeError, OSError)
+
+#: Longest value quoted in an error line, and longest error line.
+_QUOTE_LIMIT, _LINE_LIMIT = 120, 1000
+_LONG_QUOTE = re.compile(r"'(?:[^'\\\n]|\\.){%d,}'|\"(?:[^\"\\\n]|\\.){%d,}\"" % (_QUOTE_LIMIT, _QUOTE_LIMIT))
+
+
+def shorten(text: str) -> str:
+    """``text`` with every quoted value over 120 characters cut to its start, and at most 1000 characters.
+
+    Examples:
+        >>> shorten("parent_id '" + "p" * 400 + "' is not a node")
+        "parent_id 'pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppp...' (402 characters) is not a node"
+    """
+    def cut(match: re.Match) -> str:
+        quoted = match.group(0)
+        return f"{quoted[:61]}...{quoted[0]} ({len(quoted)} characters)"
+
+    text = _LONG_QUOTE.sub(cut, text)
+    if len(text) > _LINE_LIMIT:
+        text = f"{text[:_LINE_LIMIT]}... ({len(text) - _LINE_LIMIT} more characters)"
+    return text
+
+
+def describe_error(err: BaseException) -> str:
+    """The one line an error is reported as: a file error names the file, without ``[Errno N]``.
+
+    Examples:
+        >>> describe_error(FileExistsError(17, "File exists", "/tmp/out"))
+        '/tmp/out: file exists'
+        >>> describe_error(ValueError("seeds=0 must be >= 1"))
+        'seeds=0 must be >= 1'
+    """
+    if isinstance(err, OSError) and err.strerror and err.filename is not None:
+        where = os.fsdecode(err.filename)
+        if err.filename2 is not None:
+            where += f" -> {os.fsdecode(err.filename2)}"
+        return f"{where}: {err.strerror[:1].lower()}{err.strerror[1:]}"
+    text = str(err)
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+    return text or type(err).__name__
+
+
+class _RedactingConsole(Console):
+    """A console whose every printed string is redacted first."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:  # noqa: A003 - rich's name
+        objects = tuple(redact(o) if isinstance(o, str) else o for o in objects)
+        super().print(*objects, **kwargs)
+
+
+console = _RedactingConsole(stderr=True, soft_wrap=True, markup=False, emoji=False)
+"""Where every message goes (stderr), so stdout carries only results; what it prints is redacted."""
+
+
+def print_error(message: str) -> None:
+    """Print ``error: MESSAGE`` on stderr: its first line, redacted, long quotes shortened."""
+    lines = [line.strip() for line in str(message).strip().splitlines() if line.strip()]
+    first = shorten(redact(lines[0])) if lines else "failed"
+    console.print(Text.assemble(("error:", "bold red"), " ", first), highlight=False, emoji=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: MESSAGE`` (its first line) on stderr and exit with ``code``."""
+    print_error(message)
+    raise typer.Exit(code)
+
+
+def emit(text: str) -> None:
+    """Print a result line on stdout, redacted."""
+    print(redact(text))
+
+
+def emit_json(value: Any, **kwargs: Any) -> None:
+    """Print one JSON object on stdout, redacted."""
+    print(redact(json.dumps(value, **kwargs)))
+
+
+def run(action: Callable[[], Any]) -> Any:
+    """Run a command's body under the error policy: expected errors become one line."""
+    try:
+        return action()
+    except EXPECTED_ERRORS as err:
+        fail(describe_error(err))
+
+
+def _usage_line(err: Exception) -> str:
+    message = " ".join(err.format_message().split())
+    ctx = getattr(err, "ctx", None)
+    if ctx is not None and ctx.command.get_help_option(ctx) is not None:
+        message += f" (see '{ctx.command_path} {ctx.help_option_names[0]}')"
+    return message
+
+
+def _kind(err: BaseException) -> str | None:
+    """Which of Click's errors (as Typer vendors them) ``err`` is: by class name, as Typer tells them apart."""
+    names = {cls.__name__ for cls in type(err).__mro__}
+    for kind in ("NoArgsIsHelpError", "UsageError", "ClickException"):
+        if kind in names:
+            return kind
+    return None
+
+
+class OneLineErrors(TyperGroup):
+    """graphkit's Click group: every error that leaves a command becomes one line and an exit status.
+
+    Run as the console script or by ``CliRunner``, a command ends the same:
+    ``0`` on success, ``2`` with ``error: ...`` for a usage error or an
+    expected error, ``130`` on Ctrl-C, ``1`` with ``error: internal error ...``
+    for anything else (``GRAPHKIT_TRACEBACK=1`` re-raises it instead).
+    """
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        sys.exit(self._guarded(args, prog_name, complete_var, **extra))
+
+    def _guarded(self, args: Any, prog_name: str | None, complete_var: str | None, **extra: Any) -> int:
+        try:
+            outcome = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            return outcome if isinstance(outcome, int) else 0
+        except typer.Abort:
+            console.print("aborted")
+            return 1
+        except KeyboardInterrupt:
+            console.print("interrupted")
+            return 130
+        except Exception as err:
+            kind = _kind(err)
+            if kind == "NoArgsIsHelpError":  # the help, as Typer prints it
+                if err.format_message().strip():
+                    print(err.format_message())
+                return err.exit_code
+            if kind is not None:
+                print_error(_usage_line(err) if kind == "UsageError" else err.format_message())
+                return err.exit_code
+            if isinstance(err, EXPECTED_ERRORS):
+                print_error(describe_error(err))
+                return 2
+            if os.environ.get("GRAPHKIT_TRACEBACK"):
+                raise
+            # A bug: still one line.
+            print_error(f"internal error ({type(err).__name__}: {describe_error(err)}); "
+                        "rerun with GRAPHKIT_TRACEBACK=1 for the traceback")
+            return 1
+
+
 #: How every Typer app of graphkit behaves: help when called bare, no shell-completion
-#: options, and no rich tracebacks (errors are one line, see :func:`main`).
-TYPER_SETTINGS = {"no_args_is_help": True, "add_completion": False, "pretty_exceptions_enable": False}
+#: options, no rich tracebacks, errors as one line (:class:`OneLineErrors`).
+TYPER_SETTINGS = {"no_args_is_help": True, "add_completion": False, "pretty_exceptions_enable": False,
+                  "cls": OneLineErrors}
 
 app = typer.Typer(
     name="graphkit",
     help="Typed graphs from the Action100M Tree-of-Captions: stats, PyG datasets, GNN baselines, Neo4j.",
     **TYPER_SETTINGS,
 )
-console = Console(stderr=True, soft_wrap=True)
-"""Where every message goes (stderr), so stdout carries only results."""
 
 Sources = Annotated[
     list[str], typer.Argument(metavar="SOURCE", help="Parquet/JSON/JSONL files, directories, globs or URLs.")
@@ -70,28 +241,60 @@ NonStrict = Annotated[
 ]
 BatchSize = Annotated[int, typer.Option(help="Videos per record batch.", min=1)]
 
-#: The errors a user can cause and fix: one line each, never a traceback.
-EXPECTED_ERRORS = (GraphkitError, ValueError, TypeError, OSError)
+
+def _existing_file_above(path: Path) -> Path | None:
+    """The nearest ancestor of ``path`` that exists and is not a directory, if any."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
 
 
-def print_error(message: str) -> None:
-    """Print ``error: MESSAGE`` (its first line) on stderr."""
-    first = message.strip().splitlines()[0] if message.strip() else "failed"
-    console.print(f"[bold red]error:[/] {first}", highlight=False, markup=True)
+def check_out_file(path: Path, option: str = "--out") -> None:
+    """Refuse, in one line, an output file path that cannot be a file: a directory, or under a file.
+
+    Raises:
+        NotADirectoryError: If a folder above ``path`` is a file.
+        IsADirectoryError: If ``path`` is a directory.
+    """
+    blocker = _existing_file_above(path)
+    if blocker is not None:
+        raise NotADirectoryError(f"{option} {path}: {blocker} is a file, not a directory")
+    if path.is_dir():
+        raise IsADirectoryError(f"{option} {path} is a directory; give the path of a file to write")
+    parent = path.absolute().parent
+    if parent.is_dir() and not os.access(parent, os.W_OK):
+        raise PermissionError(f"{option} {path}: cannot write into {parent}")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print ``error: MESSAGE`` (its first line) on stderr and exit with ``code``."""
-    print_error(message)
-    raise typer.Exit(code)
+def check_out_dir(path: Path, option: str = "--out") -> None:
+    """Refuse, in one line, an output directory that cannot be one: an existing file, or under a file.
+
+    Raises:
+        NotADirectoryError: If ``path`` or a folder above it is a file.
+        PermissionError: If the nearest existing folder is not writable.
+    """
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{option} {path} is a file, not a directory")
+    blocker = _existing_file_above(path)
+    if blocker is not None:
+        raise NotADirectoryError(f"{option} {path}: {blocker} is a file, not a directory")
+    existing = next((p for p in (path.absolute(), *path.absolute().parents) if p.exists()), None)
+    if existing is not None and not os.access(existing, os.W_OK):
+        raise PermissionError(f"{option} {path}: cannot write into {existing}")
 
 
-def run(action: Callable[[], Any]) -> Any:
-    """Run a command's body under the error policy: expected errors become one line."""
-    try:
-        return action()
-    except EXPECTED_ERRORS as err:
-        fail(str(err) or type(err).__name__)
+def check_sources(sources: list[str]) -> None:
+    """Refuse, before any work, a source that names nothing: a missing file, an empty glob, a directory
+    without parquet files (:func:`graphkit.loaders.sources.resolve_files`).
+
+    Raises:
+        SourceError: Naming the first such source.
+    """
+    from graphkit.loaders.sources import resolve_files
+
+    for source in sources:
+        resolve_files(source)
 
 
 def validation_config(skip_invalid: bool, non_strict: bool = False):
@@ -106,7 +309,7 @@ def report_skips(report, limit: int = 20) -> None:
     if report.skipped:
         console.print(f"skipped {report.videos_skipped} invalid videos:")
         for violation in report.skipped[:limit]:
-            console.print(f"  {violation}", highlight=False, markup=False)
+            console.print(f"  {shorten(str(violation))}", highlight=False, markup=False, emoji=False)
         if report.videos_skipped > limit:
             console.print(f"  ... and {report.videos_skipped - limit} more")
 
@@ -129,14 +332,10 @@ def _interrupt(signum: int, frame: Any) -> None:
 def main() -> None:
     """Entry point of the ``graphkit`` console script."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+    # The Neo4j driver logs the failures it raises; graphkit reports each as its one error line.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     # kill, docker stop and batch schedulers send SIGTERM: clean up as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
-    try:
-        app()
-    except EXPECTED_ERRORS as err:
-        print_error(str(err) or type(err).__name__)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        console.print("interrupted")
-        sys.exit(130)
+    app()

@@ -9,8 +9,9 @@ on a Ray cluster); ``show`` prints a video's tree and draws its timeline.
 from __future__ import annotations
 
 import hashlib
-import json
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,7 +24,12 @@ from graphkit.cli.app import (
     SkipInvalid,
     Sources,
     app,
+    check_out_dir,
+    check_out_file,
+    check_sources,
     console,
+    emit,
+    emit_json,
     fail,
     progress_bar,
     report_skips,
@@ -49,6 +55,7 @@ def synth(
 
     def body() -> None:
         config = SynthConfig() if mean_duration is None else SynthConfig(mean_video_duration=mean_duration)
+        check_out_file(out)
         write_parquet(out, videos, seed=seed, config=config)
         console.print(f"wrote {videos} synthetic videos to {out}")
 
@@ -74,14 +81,19 @@ def stats(
         accumulator, report = StatsAccumulator(), ValidationReport()
         batches = iter_tree_batches(sources, node_fields=fields, batch_size=batch_size,
                                     validation=validation_config(skip_invalid, non_strict), report=report)
-        if as_json:  # streamed batch by batch: the videos list is never held whole
-            for chunk in iter_stats_json(batches, accumulator):
-                sys.stdout.write(chunk)
+        if as_json:
+            # Streamed batch by batch (the videos list is never held whole) into a spool that reaches
+            # stdout only once complete: an error midway leaves stdout empty, not half a JSON object.
+            with tempfile.SpooledTemporaryFile(max_size=8 << 20, mode="w+", encoding="utf-8") as spool:
+                for chunk in iter_stats_json(batches, accumulator):
+                    spool.write(chunk)
+                spool.seek(0)
+                shutil.copyfileobj(spool, sys.stdout)
             sys.stdout.write("\n")
         else:
             for trees in batches:
                 accumulator.add(trees)
-            print(accumulator.report())
+            emit(accumulator.report())
         report_skips(report)
 
     run(body)
@@ -121,6 +133,8 @@ def convert(
         fail("--address is the Ray cluster's: use it with --engine ray")
 
     def body() -> None:
+        check_out_dir(out)
+        check_sources(sources)
         task = NodeTask(label=label, top_k=top_k)
         validation = validation_config(skip_invalid, non_strict)
         started = time.perf_counter()
@@ -144,7 +158,7 @@ def convert(
                        "checksum": _file_checksum(files[0])}
         summary["seconds"] = round(time.perf_counter() - started, 3)
         if as_json:
-            print(json.dumps(summary))
+            emit_json(summary)
         else:
             console.print(f"wrote {summary['videos']} video graphs ({summary['segments']} segments, "
                           f"{summary['bytes']} bytes) to {out}")
@@ -185,7 +199,7 @@ def show(
     sources: Sources,
     video: Annotated[Optional[str], typer.Option(help="video_uid to show (default: the first).")] = None,
     png: Annotated[Optional[Path], typer.Option(help="Also draw the timeline to this PNG.")] = None,
-    max_level: Annotated[Optional[int], typer.Option(help="Deepest level printed.")] = None,
+    max_level: Annotated[Optional[int], typer.Option(help="Deepest level printed.", min=0)] = None,
     non_strict: NonStrict = False,
 ) -> None:
     """Print a video's tree and draw its timeline."""
@@ -194,15 +208,18 @@ def show(
     from graphkit.show import format_tree
 
     def body() -> None:
+        if png is not None:
+            check_out_file(png, "--png")
         fields = (*STRUCTURE_FIELDS, "plm_action", "gpt")
         for trees in iter_tree_batches(sources, node_fields=fields, validation=validation_config(False, non_strict)):
             uids = trees.video_uid.to_pylist()
             if video is None or video in uids:
                 position = 0 if video is None else uids.index(video)
-                print(format_tree(trees, position, max_level=max_level))
+                emit(format_tree(trees, position, max_level=max_level))
                 if png is not None:
                     from graphkit.show import plot_timeline
 
+                    png.parent.mkdir(parents=True, exist_ok=True)
                     plot_timeline(trees, position).savefig(png, dpi=120)
                     console.print(f"timeline written to {png}")
                 return

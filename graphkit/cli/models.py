@@ -5,14 +5,13 @@ Heavy imports (torch, PyG, the models) happen inside the commands.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from graphkit.cli.app import Sources, app, run
+from graphkit.cli.app import Sources, app, check_out_dir, check_sources, emit, emit_json, run
 
 __all__ = ["benchmark_models", "evaluate", "train"]
 
@@ -28,20 +27,20 @@ def train(
     ] = Path("runs/model"),
     model: Annotated[str, typer.Option(help="mlp, gcn, sage, gat, hier or tree_lstm.")] = "hier",
     label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
-    epochs: Annotated[int, typer.Option(help="Most epochs.")] = 20,
+    epochs: Annotated[int, typer.Option(help="Most epochs.", min=1)] = 20,
     lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 0.005,
-    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
-    layers: Annotated[Optional[int], typer.Option(help="Layers (default: the model's own).")] = None,
+    hidden: Annotated[int, typer.Option(help="Hidden width.", min=1)] = 64,
+    layers: Annotated[Optional[int], typer.Option(help="Layers (default: the model's own).", min=1)] = None,
     dropout: Annotated[float, typer.Option(help="Dropout.")] = 0.2,
-    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.", min=1)] = 32,
     seed: Annotated[int, typer.Option(help="Seed of weights, dropout and shuffling.")] = 0,
-    patience: Annotated[int, typer.Option(help="Early-stopping patience, in epochs.")] = 5,
+    patience: Annotated[int, typer.Option(help="Early-stopping patience, in epochs.", min=1)] = 5,
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
     dataset_root: Annotated[
         Optional[Path], typer.Option(help="Processed dataset cache (default: OUT/dataset).")
     ] = None,
-    top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.")] = 50,
-    feature_dim: Annotated[int, typer.Option(help="Hash buckets of the caption features.")] = 256,
+    top_k: Annotated[int, typer.Option(help="Label classes kept; the rest become <other>.", min=1)] = 50,
+    feature_dim: Annotated[int, typer.Option(help="Hash buckets of the caption features.", min=1)] = 256,
     label_fraction: Annotated[
         float, typer.Option(help="Share of the training videos whose labels are used (a label budget).")
     ] = 1.0,
@@ -55,6 +54,8 @@ def train(
         help="CPU threads of torch (default: the fastest of 1, 2, 4, ... timed on a training step).", min=1
     )] = None,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes building batches.", min=0)] = 0,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the run of other settings that --out holds (default: refuse it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
@@ -71,14 +72,18 @@ def train(
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
             on_disk=on_disk, threads=threads, workers=workers,
         )
-        result = run_training(config)
+        check_out_dir(out)
+        if dataset_root is not None:
+            check_out_dir(dataset_root, "--dataset-root")
+        check_sources(sources or [])
+        result = run_training(config, overwrite=overwrite)
         if os.environ.get("RANK", "0") != "0":
             return  # under torchrun, rank 0 reports for all
         if as_json:
-            print(json.dumps(result.to_dict()))
+            emit_json(result.to_dict())
             return
         test = result.test
-        print(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
+        emit(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
               f"valid macro-F1 {result.best_valid_macro_f1:.4f}; test top-1 {test['top1']:.4f}, "
               f"top-5 {test['top5']:.4f}, macro-F1 {test['macro_f1']:.4f} on {test['num_nodes']} segments; "
               f"{result.segments_per_s:.0f} segments/s on {result.device} ({result.threads} threads); "
@@ -102,19 +107,22 @@ def evaluate(
     def body() -> None:
         from graphkit.models.evaluate import evaluate as run_evaluation
 
+        if out_dir.exists() and not out_dir.is_dir():
+            raise NotADirectoryError(f"{out_dir} is a file; evaluate reads a training output directory")
+        check_sources(sources or [])
         result = run_evaluation(out_dir, sources or None, split=split, device=device)
         if as_json:
-            print(json.dumps(result))
+            emit_json(result)
             return
 
         def fmt(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.4f}"
 
-        print(f"{result['model']} ({result['label']}), {split} split: top-1 {fmt(result['top1'])}, "
+        emit(f"{result['model']} ({result['label']}), {split} split: top-1 {fmt(result['top1'])}, "
               f"top-5 {fmt(result['top5'])}, macro-F1 {fmt(result['macro_f1'])} "
               f"on {result['num_nodes']} segments")
         for level, metrics in result["per_level"].items():
-            print(f"  level {level:>2}: top-1 {fmt(metrics['top1'])}  macro-F1 {fmt(metrics['macro_f1'])}  "
+            emit(f"  level {level:>2}: top-1 {fmt(metrics['top1'])}  macro-F1 {fmt(metrics['macro_f1'])}  "
                   f"({metrics['num_nodes']} segments)")
 
     run(body)
@@ -128,13 +136,15 @@ def benchmark_models(
         Optional[list[str]], typer.Option("--model", "-m", help="Model (repeatable; default: all).")
     ] = None,
     seeds: Annotated[int, typer.Option(help="Seeds 0..N-1 per model.")] = 3,
-    epochs: Annotated[int, typer.Option(help="Most epochs per run.")] = 20,
-    hidden: Annotated[int, typer.Option(help="Hidden width.")] = 64,
-    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.")] = 32,
+    epochs: Annotated[int, typer.Option(help="Most epochs per run.", min=1)] = 20,
+    hidden: Annotated[int, typer.Option(help="Hidden width.", min=1)] = 64,
+    batch_size: Annotated[int, typer.Option(help="Videos per mini-batch.", min=1)] = 32,
     label: Annotated[str, typer.Option(help="Label kind: verb, brief or actor.")] = "verb",
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
     on_disk: Annotated[bool, typer.Option("--on-disk", help="Train from compact on-disk shards.")] = False,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads of torch (default: timed).", min=1)] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace runs of other settings that --out holds (default: refuse them).")] = False,
 ) -> None:
     """Train every baseline over N seeds; print a markdown table (mean ± std)."""
 
@@ -143,8 +153,10 @@ def benchmark_models(
 
         if seeds < 1:
             raise ValueError(f"seeds={seeds} must be >= 1")
-        print(run_benchmark(sources, models or None, seeds=range(seeds), out=out, epochs=epochs, hidden=hidden,
-                            batch_size=batch_size, label=label, device=device, on_disk=on_disk, threads=threads))
+        check_out_dir(out)
+        emit(run_benchmark(sources, models or None, seeds=range(seeds), out=out, overwrite=overwrite, epochs=epochs,
+                           hidden=hidden, batch_size=batch_size, label=label, device=device, on_disk=on_disk,
+                           threads=threads))
 
     run(body)
 

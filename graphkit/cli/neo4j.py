@@ -9,7 +9,10 @@ connections and runs until interrupted (Ctrl-C), then stops it cleanly.
 through :func:`graphkit.loaders.trees.iter_tree_batches` into
 :func:`graphkit.loaders.neo4j.writer.load_trees`, with a progress bar and a one-line
 report. Credentials come from ``--uri``/``--user``/``--password`` or from
-``NEO4J_URI``/``NEO4J_USERNAME``/``NEO4J_PASSWORD``, and are never printed.
+``NEO4J_URI``/``NEO4J_USERNAME``/``NEO4J_PASSWORD``, and are never printed
+(every line goes through :func:`graphkit.redact.redact`, which also knows the
+password once given). The sources and the URI are checked before anything is
+connected to or written.
 
 ``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
 runs a query of the Cypher cookbook by name.
@@ -19,7 +22,6 @@ Heavy imports happen inside the commands.
 
 from __future__ import annotations
 
-import json
 import shlex
 import time
 from pathlib import Path
@@ -32,7 +34,11 @@ from graphkit.cli.app import (
     SkipInvalid,
     Sources,
     app,
+    check_out_dir,
+    check_sources,
     console,
+    emit,
+    emit_json,
     fail,
     report_skips,
     run,
@@ -69,7 +75,11 @@ def serve(
 ) -> None:
     """Start a local Neo4j 5 server; print its Bolt URI once ready; stop on Ctrl-C."""
     from graphkit.loaders.neo4j.server import DevServer
+    from graphkit.redact import register_secret
 
+    register_secret(password)
+    if data_dir is not None:
+        run(lambda: check_out_dir(data_dir, "--data-dir"))
     server = run(lambda: DevServer(data_dir, password=password, bolt_port=port, page_cache=page_cache, heap=heap))
     uri = run(server.start)
     print(uri, flush=True)
@@ -113,6 +123,7 @@ def load(
     )
 
     def body() -> LoadReport:
+        check_sources(sources)
         with connect(uri, user, password) as driver, Progress(
             *columns, console=console, transient=True, disable=not console.is_terminal
         ) as bar:
@@ -129,7 +140,7 @@ def load(
                               workers=workers, method=method, progress=show)
 
     report = run(body)
-    print(report.summary())
+    emit(report.summary())
     report_skips(validation_report)
 
 
@@ -156,10 +167,14 @@ def export_csv_command(
     from graphkit.validation import ValidationReport
 
     validation_report = ValidationReport()
+    run(lambda: check_out_dir(out))
+    if import_into is not None:
+        run(lambda: check_out_dir(import_into, "--import-into"))
     if import_into is not None and (import_into / "data" / "databases" / "neo4j").exists():
         fail(f"database 'neo4j' already exists in {import_into}; import needs a fresh home")
 
     def body():
+        check_sources(sources)
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
                                     validation=validation_config(skip_invalid), report=validation_report)
         return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level)
@@ -169,7 +184,7 @@ def export_csv_command(
         f"wrote {export.nodes:,} nodes and {export.relationships:,} relationships to {out} "
         f"in {export.seconds:.2f} s ({export.rows_per_s:,.0f} rows/s)", highlight=False,
     )
-    print("neo4j-admin " + shlex.join(export.import_args()))
+    emit("neo4j-admin " + shlex.join(export.import_args()))
     report_skips(validation_report)
     if import_into is not None:
         from graphkit.loaders.neo4j.admin_import import run_import
@@ -197,9 +212,9 @@ def query(
     if name is None:
         for query_name in list_queries():
             described = describe_query(query_name)
-            print(f"{query_name}: {described.title}")
+            emit(f"{query_name}: {described.title}")
             for key, meaning in described.parameters.items():
-                print(f"    --param {key}=...  {meaning}")
+                emit(f"    --param {key}=...  {meaning}")
         return
 
     def body() -> tuple[dict, list[dict]]:
@@ -209,12 +224,12 @@ def query(
 
     parameters, rows = run(body)
     if as_json:
-        print(json.dumps({"query": name, "parameters": parameters, "rows": rows}, default=str))
+        emit_json({"query": name, "parameters": parameters, "rows": rows}, default=str)
         return
     if not rows:
         console.print("no rows")
         return
     columns = list(rows[0])
-    print("\t".join(columns))
+    emit("\t".join(columns))
     for row in rows:
-        print("\t".join(str(row[column]) for column in columns))
+        emit("\t".join(str(row[column]) for column in columns))
