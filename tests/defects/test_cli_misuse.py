@@ -131,7 +131,7 @@ CASES: list[tuple[str, Args, list[str]]] = [
     ("stats-zero-batch-size", lambda w, t: ["stats", str(w.data), "--batch-size", "0"],
      ["Invalid value for '--batch-size'"]),
     ("error-quoting-a-huge-value", lambda w, t: ["stats", str(w.long_quote)],
-     ["video 'longquote01'", "missing_parent", "...' (400002 characters) is not a node"]),
+     ["video 'longquote01'", "oversized_id", "'... (400000 characters)"]),
     # convert
     ("convert-out-is-a-file", lambda w, t: ["convert", str(w.data), "--out", str(w.text_file)],
      ["--out", "notes.txt is a file, not a directory"]),
@@ -354,7 +354,7 @@ def test_misuse_leaves_nothing_written(ws, tmp_path):
 def test_stats_json_that_fails_midway_prints_no_half_object(ws):
     """The first source is fine, the second breaks an invariant: stdout stays empty, not a broken JSON."""
     result = runner.invoke(app, ["stats", str(ws.data), str(ws.long_quote), "--json"])
-    assert "missing_parent" in one_error_line(result)
+    assert "oversized_id" in one_error_line(result)
     assert result.stdout == ""
 
 
