@@ -8,7 +8,8 @@ and rejects everything else with a :class:`TypeError` that names the argument.
 They also hash with a keyed BLAKE2b whose key is an integer seed;
 :func:`seed_key` checks the seed and turns it into the 8-byte key.
 :func:`check_positive_int` checks a size argument, and :func:`valid_mask`
-reads an Arrow array's validity as a numpy mask.
+reads an Arrow array's validity as a numpy mask. :func:`shortest_decimal`
+is how every sink stores a float32 as a Python or Neo4j float.
 
 Nothing here is public API: the names may change without notice.
 
@@ -19,6 +20,8 @@ Examples:
     b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00'
     >>> valid_mask(pa.array([1, None])).tolist()
     [True, False]
+    >>> shortest_decimal(np.array([70.67], dtype=np.float32)).tolist()
+    [70.67]
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graphkit.typing import StringArrayLike
 
-__all__ = ["as_string_array", "seed_key", "check_positive_int", "valid_mask"]
+__all__ = ["as_string_array", "seed_key", "check_positive_int", "valid_mask", "shortest_decimal"]
 
 
 def as_string_array(values: StringArrayLike, name: str = "values") -> pa.Array:
@@ -130,3 +134,33 @@ def valid_mask(array: pa.Array) -> np.ndarray:
     if array.null_count == 0:
         return np.ones(len(array), dtype=bool)
     return array.is_valid().to_numpy(zero_copy_only=False)
+
+
+def shortest_decimal(values: Any) -> np.ndarray:
+    """float32 values as float64s holding each one's shortest round-trip decimal.
+
+    The float32 nearest to 70.67 is exactly 70.66999816894531...; widened as
+    it is, that binary value is what a float64 sink would store. This gives
+    ``70.67`` instead: the shortest decimal whose float32 is the same value
+    (what ``str(np.float32(x))`` prints), parsed as a float64. Casting the
+    result back to float32 gives the original bits, NaN and infinities
+    included. Vectorized: Arrow's float32-to-text cast (the shortest
+    representation, as its CSV writer uses) and text-to-float64 cast.
+
+    Args:
+        values (array-like): float32 values (anything numpy turns into them).
+
+    Returns:
+        numpy.ndarray: float64, the same shape.
+
+    Examples:
+        >>> x = np.array([0.1, 1e-7, 4.0, 3.7000008], dtype=np.float32)
+        >>> shortest_decimal(x).tolist()
+        [0.1, 1e-07, 4.0, 3.7000008]
+        >>> bool((shortest_decimal(x).astype(np.float32) == x).all())
+        True
+    """
+    array = np.asarray(values, dtype=np.float32)
+    flat = pa.array(array.ravel())
+    decimal = pc.cast(pc.cast(flat, pa.string()), pa.float64())
+    return decimal.to_numpy(zero_copy_only=False).reshape(array.shape)
