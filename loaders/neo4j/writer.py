@@ -344,6 +344,13 @@ def _stop(pending: list[tuple[Future, int]], halt: threading.Event, grace: float
     return sum(videos for future, videos in pending if not future.done())
 
 
+def _drain(pending: list[tuple[Future, int]]) -> None:
+    """Wait for every chunk submitted, oldest first (raising the first one's error)."""
+    while pending:
+        pending[0][0].result()
+        pending.pop(0)
+
+
 def _committed(videos: int) -> str:
     return f"{videos:,} videos were committed, whole: run the same load again to finish it"
 
@@ -408,8 +415,10 @@ def load_trees(
             or ``method`` is not one of :data:`LOAD_METHODS`.
         TypeError: If ``batches`` holds something other than tree batches.
         InvariantError: If a ``video_uid`` occurs twice in ``batches`` (rule
-            ``duplicate_video_uid``, naming the video and both positions);
-            the batches before were written, nothing of that one.
+            ``duplicate_video_uid``, naming the video and both positions):
+            every batch before that one is written, nothing of it. (Any
+            other error that the batches raise, such as a bad source, ends
+            the load the same way.)
         Neo4jLoadError: If the server cannot be reached (also after the
             driver's retries, when it goes away mid-load: the message then
             says how many videos were committed), refuses the credentials,
@@ -456,9 +465,7 @@ def load_trees(
                     future = writers.submit(_write_chunk, driver, database, chunk, tally, halt)
                     pending.append((future, chunk.videos))
                 logger.info("%d videos committed so far", tally.report.videos)
-            while pending:
-                pending[0][0].result()
-                pending.pop(0)
+            _drain(pending)
     except KeyboardInterrupt:
         in_flight = _stop(pending, halt, INTERRUPT_GRACE_S)
         raise LoadInterrupted(tally.report.videos, in_flight=in_flight) from None
@@ -469,8 +476,14 @@ def load_trees(
         if not tally.report.videos:
             raise
         raise Neo4jLoadError(f"{err}; {_committed(tally.report.videos)}") from err.__cause__
-    except BaseException:
-        _stop(pending, halt, INTERRUPT_GRACE_S)
+    except BaseException as err:
+        # A bad batch or source (a repeated video, an invalid tree, an unreadable
+        # file): every batch before it is written, then the error is raised.
+        try:
+            _drain(pending)
+        except BaseException as late:  # noqa: BLE001 - the first error is the one to report
+            _stop(pending, halt, INTERRUPT_GRACE_S)
+            logger.warning("after %s, writing the batches before it failed too: %s", type(err).__name__, late)
         raise
     finally:
         writers.close()
