@@ -37,7 +37,9 @@ stores (:func:`graphkit.arrays.shortest_decimal`).
 **Stale files.** A directory that held an earlier export is left holding
 exactly the new one: files of graphkit's names for these types that the new
 export did not write (other shard counts, the other compression) are
-removed once it is complete.
+removed once it is complete. An export that fails removes the files it was
+writing (a file of the same name from an earlier export is gone by then),
+so a half-written file is never imported.
 
 **Encoding.** Columns are built with Arrow (no Python loop per row) and written
 by :func:`pyarrow.csv.write_csv` semantics, batch by batch, the header once:
@@ -381,10 +383,19 @@ def export_csv(
             started = time.perf_counter()
             writers.submit(import_tables(batch))
             busy += time.perf_counter() - started
-    finally:
-        started = time.perf_counter()
-        writers.close()
-        busy += time.perf_counter() - started
+    except BaseException:
+        # An incomplete export is no export: its files are removed, so no
+        # half-written file is ever imported.
+        try:
+            writers.close()
+        finally:
+            for paths in writers.files.values():
+                for path in paths:
+                    path.unlink(missing_ok=True)
+        raise
+    started = time.perf_counter()
+    writers.close()
+    busy += time.perf_counter() - started
     shard_files = writers.files
     _remove_stale_files(out, specs, {path.name for paths in shard_files.values() for path in paths})
     export = CsvExport(
