@@ -259,9 +259,8 @@ class _Chunk:
         self.keys = trees.video_uid.slice(chunk.start, self.videos)
         nodes = int(trees.node_offsets[chunk.stop] - trees.node_offsets[chunk.start])
         self.nodes = self.videos + nodes
-        self.relationships = sum(
-            edge_range(trees, spec, chunk).stop - edge_range(trees, spec, chunk).start for spec in schema.EDGE_TYPES
-        )
+        ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
+        self.relationships = sum(part.stop - part.start for part in ranges)
         self.replace = replace
         if method == "create":
             self.work: Callable[..., tuple[int, int]] = _create_chunk
