@@ -96,11 +96,13 @@ def naive_export(batches: list[TreeBatch], out: Path) -> int:
         texts = {name: column.to_pylist() for name, column in trees.text.items()}
         video_index, level = trees.video_index.tolist(), trees.level.tolist()
         start, end, leaf = trees.start.tolist(), trees.end.tolist(), trees.is_leaf.tolist()
+        # A segment is (video_uid, node_id): its import id is built from both.
+        keys = [f"{len(uids[v])}:{uids[v]}:{node_id}" for v, node_id in zip(video_index, ids)]
         for i, node_id in enumerate(ids):
             row = {
-                "node_id:ID(Segment)": node_id, "video_uid:string": uids[video_index[i]],
-                "level:int": level[i], "start:float": start[i], "end:float": end[i],
-                "duration:float": end[i] - start[i], "is_leaf:boolean": "true" if leaf[i] else "false",
+                ":ID(Segment)": keys[i], "node_id:string": node_id, "video_uid:string": uids[video_index[i]],
+                "level:int": level[i], "start:double": start[i], "end:double": end[i],
+                "duration:double": end[i] - start[i], "is_leaf:boolean": "true" if leaf[i] else "false",
                 ":LABEL": "Segment",
             }
             for name, values in texts.items():
@@ -109,11 +111,11 @@ def naive_export(batches: list[TreeBatch], out: Path) -> int:
             rows += 1
         for spec in schema.EDGE_TYPES:
             edges = trees.edges(spec)
-            sources = uids if spec.source is schema.VIDEO else ids
+            sources = uids if spec.source is schema.VIDEO else keys
             header = edge_header(spec)
             attrs = [edges.attrs[p.name].tolist() for p in spec.properties]
             for k, (s, t) in enumerate(zip(edges.source.tolist(), edges.target.tolist())):
-                row = {header[0]: sources[s], header[1]: ids[t], ":TYPE": spec.name}
+                row = {header[0]: sources[s], header[1]: keys[t], ":TYPE": spec.name}
                 for column, values in zip(header[3:], attrs):
                     row[column] = values[k]
                 writers[spec].writerow(row)

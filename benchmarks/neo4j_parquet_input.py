@@ -7,7 +7,7 @@ the same :func:`graphkit.loaders.neo4j.csv.import_tables` both ways:
 * ``csv`` -- :func:`graphkit.loaders.neo4j.csv.export_csv` (plain files, the
   importer's multi-line parser, as real captions need);
 * ``parquet`` -- one Parquet file per type, columns named by the same
-  importer header (``node_id:ID(Segment)``, ``:LABEL``...), ``string[]``
+  importer header (``:ID(Segment)``, ``:LABEL``...), ``string[]``
   columns as Parquet lists, float columns widened to float64 through their
   shortest decimal and declared ``:double`` (the value the CSV importer
   stores; declared ``:float`` the importer widens the float32 by value, so

@@ -12,6 +12,7 @@ reads an Arrow array's validity as a numpy mask, :func:`out_of_range`
 finds the integers that do not fit a narrower type, exactly (never through
 a float, which cannot tell ``2**63`` from ``2**63 - 1``), and
 :func:`map_chunks` runs a text transform :data:`NODES_PER_CHUNK` rows at a time.
+:func:`shortest_decimal` is how every sink stores a float32 as a Python or Neo4j float.
 
 Nothing here is public API: the names may change without notice.
 
@@ -22,6 +23,8 @@ Examples:
     b'\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00'
     >>> valid_mask(pa.array([1, None])).tolist()
     [True, False]
+    >>> shortest_decimal(np.array([70.67], dtype=np.float32)).tolist()
+    [70.67]
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import pyarrow.compute as pc
 from graphkit.typing import StringArrayLike
 
 __all__ = ["NODES_PER_CHUNK", "as_string_array", "seed_key", "check_positive_int", "valid_mask", "out_of_range",
-           "map_chunks"]
+           "map_chunks", "shortest_decimal"]
 
 #: Rows (one per node) that text transforms work on at a time: the temporaries
 #: of one chunk (about 2 KB per node of caption text) bound their memory,
@@ -179,3 +182,33 @@ def out_of_range(array: pa.Array, dtype: pa.DataType) -> np.ndarray:
     if target.min > source.min:
         bad |= pc.fill_null(pc.less(array, pa.scalar(target.min, array.type)), False).to_numpy(zero_copy_only=False)
     return bad
+
+
+def shortest_decimal(values: Any) -> np.ndarray:
+    """float32 values as float64s holding each one's shortest round-trip decimal.
+
+    The float32 nearest to 70.67 is exactly 70.66999816894531...; widened as
+    it is, that binary value is what a float64 sink would store. This gives
+    ``70.67`` instead: the shortest decimal whose float32 is the same value
+    (what ``str(np.float32(x))`` prints), parsed as a float64. Casting the
+    result back to float32 gives the original bits, NaN and infinities
+    included. Vectorized: Arrow's float32-to-text cast (the shortest
+    representation, as its CSV writer uses) and text-to-float64 cast.
+
+    Args:
+        values (array-like): float32 values (anything numpy turns into them).
+
+    Returns:
+        numpy.ndarray: float64, the same shape.
+
+    Examples:
+        >>> x = np.array([0.1, 1e-7, 4.0, 3.7000008], dtype=np.float32)
+        >>> shortest_decimal(x).tolist()
+        [0.1, 1e-07, 4.0, 3.7000008]
+        >>> bool((shortest_decimal(x).astype(np.float32) == x).all())
+        True
+    """
+    array = np.asarray(values, dtype=np.float32)
+    flat = pa.array(array.ravel())
+    decimal = pc.cast(pc.cast(flat, pa.string()), pa.float64())
+    return decimal.to_numpy(zero_copy_only=False).reshape(array.shape)

@@ -32,6 +32,10 @@ The whole tree::
         └── Neo4jServerError
             └── JavaNotFoundError
 
+One class is not an error: :class:`LoadInterrupted`, a
+:class:`KeyboardInterrupt` that says what an interrupted Neo4j load had
+committed, so ``except KeyboardInterrupt`` still catches it.
+
 Examples:
     >>> issubclass(JavaNotFoundError, Neo4jError), issubclass(SchemaError, SourceError)
     (True, True)
@@ -39,6 +43,8 @@ Examples:
     (True, True)
     >>> quote("x" * 100, limit=8)
     "'xxxxxxxx'... (100 characters)"
+    >>> str(LoadInterrupted(videos=12))
+    'interrupted: 12 videos were committed, whole; run the same load again to finish it ...'
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ __all__ = [
     "GraphkitError",
     "InvariantError",
     "JavaNotFoundError",
+    "LoadInterrupted",
     "Neo4jError",
     "Neo4jImportError",
     "Neo4jLoadError",
@@ -268,3 +275,28 @@ class Neo4jServerError(Neo4jError):
 
 class JavaNotFoundError(Neo4jServerError):
     """No Java runtime to start the Neo4j dev server or ``neo4j-admin`` with."""
+
+
+class LoadInterrupted(KeyboardInterrupt):
+    """A Neo4j load stopped by Ctrl-C or SIGTERM; it says what was committed.
+
+    Not a :class:`GraphkitError`: an interrupt, so ``except KeyboardInterrupt``
+    catches it too.
+
+    Args:
+        videos (int): Videos committed, each whole (its own transaction's
+            part of the graph), before the load stopped.
+        in_flight (int, optional): Videos whose transaction was still running
+            when the load gave up waiting: committed or not, never half.
+            (default: :obj:`0`)
+    """
+
+    def __init__(self, videos: int, in_flight: int = 0) -> None:
+        self.videos = videos
+        self.in_flight = in_flight
+        text = f"interrupted: {videos:,} videos were committed, whole"
+        if in_flight:
+            text += f" ({in_flight:,} more were being written: each is committed whole or not at all)"
+        text += ("; run the same load again to finish it (videos already in Neo4j are replaced, "
+                 "never duplicated)")
+        super().__init__(text)

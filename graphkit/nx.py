@@ -1,12 +1,21 @@
 """networkx views of a :class:`~graphkit.tree.TreeBatch`, and back.
 
-The graph is a :class:`networkx.MultiDiGraph` whose nodes are keyed by id:
-``video_uid`` for a video, ``node_id`` for a segment. Every node has a
-``type`` attribute (``"Video"`` or ``"Segment"``, the Neo4j labels of
-:mod:`graphkit.schema`) and the type's properties. Every edge is keyed by its
-relationship type and carries it as ``type`` too, because two edge types can
-join the same pair of nodes (two consecutive leaves of one level are linked by
-both ``NEXT`` and ``NEXT_LEAF``).
+The graph is a :class:`networkx.MultiDiGraph` whose nodes are keyed by their
+identity (:mod:`graphkit.identity`): a video by its ``video_uid`` (a
+string), a segment by the pair ``(video_uid, node_id)`` (a tuple,
+:func:`~graphkit.identity.segment_key`). A ``node_id`` is unique within its
+video only, so two videos that use the same ids stay two disjoint trees, and
+a video key can never equal a segment key. Every node has a ``type``
+attribute (``"Video"`` or ``"Segment"``, the Neo4j labels of
+:mod:`graphkit.schema`) and the type's properties (a segment's ``node_id``
+and ``video_uid`` among them). Every edge is keyed by its relationship type
+and carries it as ``type`` too, because two edge types can join the same pair
+of nodes (two consecutive leaves of one level are linked by both ``NEXT``
+and ``NEXT_LEAF``). Edges only ever join nodes of one video.
+
+Times (``start``, ``end``, ``duration``, ``gap``) are Python floats holding
+the shortest decimal of their float32 (``70.67``), as Neo4j stores them
+(:func:`graphkit.arrays.shortest_decimal`).
 
 :func:`from_networkx` reverses :func:`to_networkx` exactly: the same videos,
 nodes, parents, times and text, so ``from_networkx(to_networkx(trees))``
@@ -20,8 +29,10 @@ Examples:
     (4, 5)
     >>> sorted(k for _, _, k in graph.edges(keys=True))
     ['HAS_ROOT', 'NEXT', 'NEXT_LEAF', 'PARENT_OF', 'PARENT_OF']
-    >>> graph.nodes["vid00000000-a"]["is_leaf"]
+    >>> graph.nodes["vid00000000", "vid00000000-a"]["is_leaf"]
     True
+    >>> list(graph.successors("vid00000000"))
+    [('vid00000000', 'vid00000000-r')]
 """
 
 from __future__ import annotations
@@ -33,7 +44,9 @@ import numpy as np
 import pyarrow as pa
 
 from graphkit import schema
+from graphkit.arrays import shortest_decimal
 from graphkit.errors import GraphkitError
+from graphkit.identity import UniqueVideos, segment_key
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -57,33 +70,40 @@ def to_networkx(trees: TreeBatch, videos: list[int] | None = None) -> nx.MultiDi
         networkx.MultiDiGraph: Typed nodes and edges, keyed as described above.
 
     Raises:
-        GraphkitError: If a ``video_uid`` equals a ``node_id``, so the two
-            nodes would share a key.
+        InvariantError: If a ``video_uid`` occurs twice among the videos
+            (rule ``duplicate_video_uid``): one video cannot be two trees.
     """
     import networkx as nx
 
     if videos is not None:
         trees = trees.select(list(videos))
+    UniqueVideos("the graph").add(trees)
     graph = nx.MultiDiGraph()
     uids = trees.video_uid.to_pylist()
-    ids = trees.node_id.to_pylist()
-    clash = set(uids) & set(ids)
-    if clash:
-        raise GraphkitError(f"video_uid {sorted(clash)[0]!r} is also a node_id; node keys would clash")
-
+    keys = _segment_keys(trees, uids)
     graph.add_nodes_from(zip(uids, _video_properties(trees)))
-    graph.add_nodes_from(zip(ids, _segment_properties(trees, uids)))
+    graph.add_nodes_from(zip(keys, _segment_properties(trees, uids)))
     for spec in schema.EDGE_TYPES:
         edges = trees.edges(spec)
-        sources = uids if spec.source is schema.VIDEO else ids
+        sources = uids if spec.source is schema.VIDEO else keys
         names = list(edges.attrs)
-        columns = [edges.attrs[name].tolist() for name in names]
+        columns = [_values(spec, name, edges.attrs[name]) for name in names]
         rows = zip(edges.source.tolist(), edges.target.tolist(), *columns)
         graph.add_edges_from(
-            (sources[s], ids[t], spec.name, {"type": spec.name, **dict(zip(names, values))})
+            (sources[s], keys[t], spec.name, {"type": spec.name, **dict(zip(names, values))})
             for s, t, *values in rows
         )
     return graph
+
+
+def _segment_keys(trees: TreeBatch, uids: list[str]) -> list[tuple[str, str]]:
+    node_uids = np.asarray(uids, dtype=object)[trees.video_index].tolist() if uids else []
+    return [segment_key(uid, node_id) for uid, node_id in zip(node_uids, trees.node_id.to_pylist())]
+
+
+def _values(spec: schema.EdgeTypeSpec, name: str, values: np.ndarray) -> list:
+    prop = next(p for p in spec.properties if p.name == name)
+    return shortest_decimal(values).tolist() if pa.types.is_floating(prop.dtype) else values.tolist()
 
 
 def _video_properties(trees: TreeBatch) -> list[dict]:
@@ -101,11 +121,12 @@ def _video_properties(trees: TreeBatch) -> list[dict]:
 
 def _segment_properties(trees: TreeBatch, uids: list[str]) -> list[dict]:
     columns: dict[str, list] = {
+        "node_id": trees.node_id.to_pylist(),
         "video_uid": np.asarray(uids, dtype=object)[trees.video_index].tolist() if uids else [],
         "level": trees.level.tolist(),
-        "start": trees.start.tolist(),
-        "end": trees.end.tolist(),
-        "duration": trees.duration.tolist(),
+        "start": shortest_decimal(trees.start).tolist(),
+        "end": shortest_decimal(trees.end).tolist(),
+        "duration": shortest_decimal(trees.duration).tolist(),
         "is_leaf": trees.is_leaf.tolist(),
     }
     for name in schema.SEGMENT.property_names:
@@ -134,14 +155,18 @@ def from_networkx(graph: nx.MultiDiGraph, *, strict: bool = True) -> TreeBatch:
         TreeBatch: The videos, validated as on reading.
 
     Raises:
-        GraphkitError: If a node lacks its ``type`` or a segment its
-            ``video_uid``, or a video is missing.
+        GraphkitError: If a node lacks its ``type``, a segment's key is not
+            its ``(video_uid, node_id)``, a video is missing, or a
+            ``PARENT_OF`` edge joins two videos.
         InvariantError: If the rebuilt trees break an invariant.
     """
-    parent_of: dict[str, str] = {}
+    parent_of: dict[tuple[str, str], str] = {}
     for source, target, key in graph.edges(keys=True):
         if key == schema.PARENT_OF.name:
-            parent_of[target] = source
+            if not (isinstance(source, tuple) and isinstance(target, tuple) and source[0] == target[0]):
+                raise GraphkitError(f"PARENT_OF edge {source!r} -> {target!r} does not join two segments "
+                                    "of one video")
+            parent_of[target] = source[1]
     videos: dict[str, dict] = {}
     segments: dict[str, list[dict]] = {}
     present: set[str] = set()  # text properties any segment carries
@@ -151,13 +176,14 @@ def from_networkx(graph: nx.MultiDiGraph, *, strict: bool = True) -> TreeBatch:
             videos[key] = attrs
             segments.setdefault(key, [])
         elif kind == schema.SEGMENT.label:
-            uid = attrs.get("video_uid")
-            if uid is None:
-                raise GraphkitError(f"segment {key!r} has no video_uid")
+            uid, node_id = attrs.get("video_uid"), attrs.get("node_id")
+            if key != segment_key(uid, node_id):
+                raise GraphkitError(f"segment {key!r} is keyed by something other than its (video_uid, node_id) "
+                                    f"= {(uid, node_id)!r}")
             present.update(name for name in attrs if name in _TEXT_NAMES)
             segments.setdefault(uid, []).append(
                 {
-                    "node_id": key,
+                    "node_id": node_id,
                     "parent_id": parent_of.get(key),
                     "level": attrs.get("level"),
                     "start": attrs.get("start"),

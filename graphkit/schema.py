@@ -12,7 +12,21 @@ turns each video into a typed graph:
   leaf to the next leaf) and :data:`HAS_ROOT` (video to root segment).
 
 Every exporter (networkx, PyTorch Geometric, Neo4j, CSV) reads its labels,
-relationship types, property names and PyG relation names from here. Neo4j
+relationship types, property names and PyG relation names from here.
+
+**Identity.** A video is identified by its ``video_uid``; a segment by the
+pair ``(video_uid, node_id)`` (:attr:`NodeTypeSpec.identity`): a ``node_id``
+is unique within its video only, so two videos may use the same ids and stay
+two trees in every sink (Neo4j's uniqueness constraint, the CSV ``:ID``, the
+networkx node keys). Relationships only ever join nodes of one video.
+
+**Numbers.** ``start``, ``end``, ``duration`` and ``gap`` are float32 in the
+columnar form (and in PyG tensors). Where a sink stores a Python or Neo4j
+float (Neo4j over Bolt and through the CSV importer, networkx) it stores the
+*shortest decimal that round-trips the float32*, as a float64: the float32
+``70.67`` is stored as ``70.67``, not as its exact binary value
+``70.66999816894531`` (:func:`graphkit.arrays.shortest_decimal`). Casting a
+stored value back to float32 gives the original bits on every path. Neo4j
 names follow Neo4j conventions (``:Segment``, ``PARENT_OF``, ``snake_case``);
 PyG names follow PyG conventions (``'segment'``, ``'parent_of'``), and each
 directed relation has a distinct reverse (``'rev_parent_of'``) for message
@@ -27,6 +41,8 @@ Examples:
     ('segment', 'rev_parent_of', 'segment')
     >>> [e.name for e in EDGE_TYPES]
     ['PARENT_OF', 'NEXT', 'NEXT_LEAF', 'HAS_ROOT']
+    >>> VIDEO.identity, SEGMENT.identity
+    (('video_uid',), ('video_uid', 'node_id'))
 """
 
 from __future__ import annotations
@@ -69,7 +85,9 @@ class Property:
     Args:
         name (str): Property name (snake_case, the same in every exporter).
         dtype (pyarrow.DataType): Its Arrow type in graphkit's columnar form.
-        neo4j_type (str): Its type in ``neo4j-admin database import`` headers.
+        neo4j_type (str): Its type in ``neo4j-admin database import`` headers
+            (``"double"`` for the float32 times: stored as their shortest
+            decimal, see **Numbers** above).
     """
 
     name: str
@@ -79,12 +97,28 @@ class Property:
 
 @dataclass(frozen=True)
 class NodeTypeSpec:
-    """A node type: its Neo4j label, PyG name, key and properties."""
+    """A node type: its Neo4j label, PyG name, key, identity and properties.
+
+    Args:
+        label (str): Neo4j label.
+        pyg_name (str): PyG node type.
+        key (str): The property that names a node within its owner
+            (``video_uid`` for a video, ``node_id`` for a segment).
+        properties (tuple[Property, ...]): Properties, in order.
+        identity (tuple[str, ...], optional): The properties that identify a
+            node across the whole graph (``("video_uid", "node_id")`` for a
+            segment); ``(key,)`` when not given. (default: :obj:`()`)
+    """
 
     label: str
     pyg_name: str
     key: str
     properties: tuple[Property, ...]
+    identity: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.identity:
+            object.__setattr__(self, "identity", (self.key,))
 
     @property
     def property_names(self) -> tuple[str, ...]:
@@ -214,13 +248,14 @@ SEGMENT = NodeTypeSpec(
     label="Segment",
     pyg_name="segment",
     key="node_id",
+    identity=("video_uid", "node_id"),
     properties=(
         Property("node_id", _str, "string"),
         Property("video_uid", _str, "string"),
         Property("level", pa.int16(), "int"),
-        Property("start", pa.float32(), "float"),
-        Property("end", pa.float32(), "float"),
-        Property("duration", pa.float32(), "float"),
+        Property("start", pa.float32(), "double"),
+        Property("end", pa.float32(), "double"),
+        Property("duration", pa.float32(), "double"),
         Property("is_leaf", pa.bool_(), "boolean"),
         *(Property(name, _str, "string") for name in TEXT_PROPERTIES),
         *(Property(name, _str, "string") for name in GPT_PROPERTIES),
@@ -228,7 +263,7 @@ SEGMENT = NodeTypeSpec(
 )
 # order is int32: a non-strict (n-ary) tree may give a node more than 127 children.
 PARENT_OF = EdgeTypeSpec("PARENT_OF", SEGMENT, SEGMENT, (Property("order", pa.int32(), "int"),))
-NEXT = EdgeTypeSpec("NEXT", SEGMENT, SEGMENT, (Property("gap", pa.float32(), "float"),))
+NEXT = EdgeTypeSpec("NEXT", SEGMENT, SEGMENT, (Property("gap", pa.float32(), "double"),))
 NEXT_LEAF = EdgeTypeSpec("NEXT_LEAF", SEGMENT, SEGMENT)
 HAS_ROOT = EdgeTypeSpec("HAS_ROOT", VIDEO, SEGMENT)
 

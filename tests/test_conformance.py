@@ -124,8 +124,9 @@ def test_networkx_round_trip_and_agreement_with_pyg(sample):
     assert back.metadata.equals(trees.metadata)
 
     batch = to_hetero_batch(trees)
-    ids = trees.node_id.to_pylist()
     uids = trees.video_uid.to_pylist()
+    # networkx keys a segment by its identity, (video_uid, node_id).
+    ids = list(zip(np.asarray(uids, dtype=object)[trees.video_index].tolist(), trees.node_id.to_pylist()))
     for spec in schema.EDGE_TYPES:
         names = {schema.SEGMENT.pyg_name: ids, schema.VIDEO.pyg_name: uids}
         src_names, dst_names = names[spec.source.pyg_name], names[spec.target.pyg_name]

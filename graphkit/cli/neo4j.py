@@ -17,6 +17,12 @@ connected to or written.
 ``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
 runs a query of the Cypher cookbook by name.
 
+A ``load`` stopped by Ctrl-C or SIGTERM ends within about a second with one
+line saying how many videos were committed (exit status 130); a server that
+goes away mid-load is one ``error:`` line with the cause and the videos
+committed (exit status 2), without the driver's retry warnings. Either way,
+running the same command again finishes the load.
+
 Heavy imports happen inside the commands.
 """
 
@@ -101,19 +107,25 @@ def load(
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND transaction.", min=1)] = 10_000,
     workers: Annotated[int, typer.Option(help="Concurrent writer sessions (disjoint videos).", min=1)] = 2,
     method: Annotated[str, typer.Option(
-        help="create: CREATE whole videos, replacing those already loaded (fast; a reload leaves exactly "
-             "the new source); merge: upsert with MERGE (keeps what the source does not name).")] = "create",
+        help="create: CREATE whole videos, replacing those already loaded (fast); merge: MERGE them, removing "
+             "what the source no longer has (nodes that stay keep their Neo4j identity). Either way a reload "
+             "leaves exactly the new source, one transaction per chunk of whole videos.")] = "create",
     read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """Load video trees into Neo4j (idempotent: rerun to resume an interrupted load)."""
+    import logging
+
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from graphkit.errors import LoadInterrupted
     from graphkit.loaders.neo4j.connection import connect
     from graphkit.loaders.neo4j.writer import LoadReport, load_trees
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.validation import ValidationReport
 
+    # The driver logs each retry of a lost server as a warning; the outcome is our one line.
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)
     validation_report = ValidationReport()
     columns = (
         SpinnerColumn(),
@@ -136,8 +148,12 @@ def load(
                 sources, node_fields=None, metadata=True, batch_size=read_batch_size,
                 validation=validation_config(skip_invalid), report=validation_report,
             )
-            return load_trees(driver, batches, database=database, batch_size=batch_size,
-                              workers=workers, method=method, progress=show)
+            try:
+                return load_trees(driver, batches, database=database, batch_size=batch_size,
+                                  workers=workers, method=method, progress=show)
+            except LoadInterrupted as stopped:  # Ctrl-C or SIGTERM: what is committed, and how to finish
+                console.print(str(stopped), highlight=False, markup=False)
+                raise typer.Exit(130) from None
 
     report = run(body)
     emit(report.summary())

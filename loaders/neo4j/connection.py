@@ -168,7 +168,10 @@ def connect(
             ``"neo4j"``. (default: :obj:`None`)
         password (str, optional): Password; else ``NEO4J_PASSWORD``.
             (default: :obj:`None`)
-        **config: Driver settings such as ``max_transaction_retry_time``.
+        **config: Driver settings; ``max_transaction_retry_time`` is 5 s
+            unless given (the driver's own default, 30 s, kept a lost server's
+            load retrying, and warning, for half a minute; 5 s still rides out
+            a deadlock or a busy database).
 
     Returns:
         neo4j.Driver: The driver; close it (or use it as a context manager).
@@ -197,6 +200,7 @@ def connect(
     check_uri(uri, origin)
     if not password:
         raise Neo4jLoadError("no Neo4j password: pass --password or set NEO4J_PASSWORD")
+    config.setdefault("max_transaction_retry_time", 5.0)
     try:
         return neo4j.GraphDatabase.driver(uri, auth=(user, password), **config)
     except (ValueError, neo4j.exceptions.ConfigurationError) as err:

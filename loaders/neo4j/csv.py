@@ -8,16 +8,38 @@ database. :func:`export_csv` writes those files from
 relationship file per edge type of :mod:`graphkit.schema`::
 
     videos.csv     video_uid:ID(Video),title:string,...,transcript_text:string[],:LABEL
-    segments.csv   node_id:ID(Segment),video_uid:string,level:int,start:float,...,:LABEL
+    segments.csv   :ID(Segment),node_id:string,video_uid:string,level:int,start:double,...,:LABEL
     parent_of.csv  :START_ID(Segment),:END_ID(Segment),:TYPE,order:int
-    next.csv       :START_ID(Segment),:END_ID(Segment),:TYPE,gap:float
+    next.csv       :START_ID(Segment),:END_ID(Segment),:TYPE,gap:double
     next_leaf.csv  :START_ID(Segment),:END_ID(Segment),:TYPE
     has_root.csv   :START_ID(Video),:END_ID(Segment),:TYPE
 
-Every name and type in the headers comes from :mod:`graphkit.schema` (a
-node type's ``key`` becomes its ``:ID(Label)`` column, each property becomes
-``name:neo4j_type``), so the files always agree with the Bolt loader and the
-other exporters.
+Every name and type in the headers comes from :mod:`graphkit.schema` (each
+property becomes ``name:neo4j_type``), so the files always agree with the
+Bolt loader and the other exporters.
+
+**Identity.** A node type identified by its key alone (a video, by
+``video_uid``) has that key as its ``:ID(Label)`` column. A segment is
+identified by ``(video_uid, node_id)`` (:mod:`graphkit.identity`): its
+``:ID(Segment)`` column is an import id built from both
+(:func:`segment_import_ids`, ``"<characters in video_uid>:<video_uid>:<node_id>"``,
+unique across videos even when they share node ids), used by the
+relationship files and not stored; ``node_id`` and ``video_uid`` are stored
+as the plain properties they are. A stream that holds one ``video_uid``
+twice is refused while exporting (:class:`~graphkit.identity.UniqueVideos`),
+naming the video, rather than failing later inside the importer.
+
+**Numbers.** ``start``, ``end``, ``duration`` and ``gap`` are written as the
+shortest decimal that round-trips their float32 (``70.67``) and declared
+``double``, so the importer stores exactly the float64 the Bolt loader
+stores (:func:`graphkit.arrays.shortest_decimal`).
+
+**Stale files.** A directory that held an earlier export is left holding
+exactly the new one: files of graphkit's names for these types that the new
+export did not write (other shard counts, the other compression) are
+removed once it is complete. An export that fails removes the files it was
+writing (a file of the same name from an earlier export is gone by then),
+so a half-written file is never imported.
 
 **Encoding.** Columns are built with Arrow (no Python loop per row) and written
 by :func:`pyarrow.csv.write_csv` semantics, batch by batch, the header once:
@@ -48,7 +70,7 @@ Examples:
     >>> export.row_counts
     {'Video': 2, 'Segment': 6, 'PARENT_OF': 4, 'NEXT': 2, 'NEXT_LEAF': 2, 'HAS_ROOT': 2}
     >>> export.files["PARENT_OF"].read_text().splitlines()[:2]
-    [':START_ID(Segment),:END_ID(Segment),:TYPE,order:int', '"vid00000000-r","vid00000000-a","PARENT_OF",0']
+    [':START_ID(Segment),:END_ID(Segment),:TYPE,order:int', '"11:vid00000000:vid00000000-r","11:vid00000000:vid00000000-a","PARENT_OF",0']
     >>> export.import_args()[:4]
     ['database', 'import', 'full', 'neo4j']
 """
@@ -57,6 +79,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,7 +90,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit import schema
+from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
+from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.tree import TreeBatch
 
@@ -80,6 +105,7 @@ __all__ = [
     "export_csv",
     "import_tables",
     "node_header",
+    "segment_import_ids",
 ]
 
 logger = logging.getLogger(__name__)
@@ -125,14 +151,20 @@ def csv_file_name(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec, *, compress: 
 
 
 def node_header(spec: schema.NodeTypeSpec) -> list[str]:
-    """The importer header of a node type: ``key:ID(Label)``, typed properties, ``:LABEL``.
+    """The importer header of a node type: its id column, typed properties, ``:LABEL``.
+
+    A type identified by its key alone names it ``key:ID(Label)`` (stored);
+    one with a composite identity (a segment) starts with an anonymous
+    ``:ID(Label)`` column, the import id, which is not stored.
 
     Examples:
         >>> node_header(schema.SEGMENT)[:4]
-        ['node_id:ID(Segment)', 'video_uid:string', 'level:int', 'start:float']
-        >>> node_header(schema.VIDEO)[-2:]
-        ['transcript_text:string[]', ':LABEL']
+        [':ID(Segment)', 'node_id:string', 'video_uid:string', 'level:int']
+        >>> node_header(schema.VIDEO)[:1] + node_header(schema.VIDEO)[-2:]
+        ['video_uid:ID(Video)', 'transcript_text:string[]', ':LABEL']
     """
+    if _has_import_id(spec):
+        return [f":ID({spec.label})", *(f"{p.name}:{p.neo4j_type}" for p in spec.properties), ":LABEL"]
     columns = [
         f"{p.name}:ID({spec.label})" if p.name == spec.key else f"{p.name}:{p.neo4j_type}"
         for p in spec.properties
@@ -140,12 +172,38 @@ def node_header(spec: schema.NodeTypeSpec) -> list[str]:
     return columns + [":LABEL"]
 
 
+def _has_import_id(spec: schema.NodeTypeSpec) -> bool:
+    return spec.identity != (spec.key,)
+
+
+def segment_import_ids(video_uid: pa.Array, node_id: pa.Array) -> pa.Array:
+    """The importer's ``:ID(Segment)`` of segments: unique per ``(video_uid, node_id)``.
+
+    ``"<n>:<video_uid>:<node_id>"`` with ``n`` the number of characters of
+    ``video_uid``: the count tells where the video id ends, so two different
+    pairs never give the same id, whatever characters they hold. Vectorized.
+
+    Args:
+        video_uid (pyarrow.Array): Each segment's video.
+        node_id (pyarrow.Array): Each segment's id within its video.
+
+    Returns:
+        pyarrow.Array: The ids, as strings.
+
+    Examples:
+        >>> segment_import_ids(pa.array(["a:b", "a"]), pa.array(["c", "b:c"])).to_pylist()
+        ['3:a:b:c', '1:a:b:c']
+    """
+    length = pc.cast(pc.utf8_length(video_uid), pa.string())
+    return pc.binary_join_element_wise(length, video_uid, node_id, ":")
+
+
 def edge_header(spec: schema.EdgeTypeSpec) -> list[str]:
     """The importer header of an edge type: endpoints, ``:TYPE``, typed properties.
 
     Examples:
         >>> edge_header(schema.NEXT)
-        [':START_ID(Segment)', ':END_ID(Segment)', ':TYPE', 'gap:float']
+        [':START_ID(Segment)', ':END_ID(Segment)', ':TYPE', 'gap:double']
         >>> edge_header(schema.HAS_ROOT)
         [':START_ID(Video)', ':END_ID(Segment)', ':TYPE']
     """
@@ -294,6 +352,8 @@ def export_csv(
     Raises:
         CsvExportError: If a ``string[]`` element is null or holds
             :data:`ARRAY_DELIMITER` (the message names the video).
+        InvariantError: If a ``video_uid`` occurs twice in ``batches`` (rule
+            ``duplicate_video_uid``, naming the video and both positions).
         TypeError: If a batch is not a :class:`~graphkit.tree.TreeBatch`.
         ValueError: If ``shards`` or ``compression_level`` is out of range.
     """
@@ -314,18 +374,30 @@ def export_csv(
         compress=compress, compression_level=compression_level, inspect=inspect,
     )
     busy = 0.0
+    unique = UniqueVideos("the CSV export")
     try:
         for batch in batches:
             if not isinstance(batch, TreeBatch):
                 raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
+            unique.add(batch)
             started = time.perf_counter()
             writers.submit(import_tables(batch))
             busy += time.perf_counter() - started
-    finally:
-        started = time.perf_counter()
-        writers.close()
-        busy += time.perf_counter() - started
+    except BaseException:
+        # An incomplete export is no export: its files are removed, so no
+        # half-written file is ever imported.
+        try:
+            writers.close()
+        finally:
+            for paths in writers.files.values():
+                for path in paths:
+                    path.unlink(missing_ok=True)
+        raise
+    started = time.perf_counter()
+    writers.close()
+    busy += time.perf_counter() - started
     shard_files = writers.files
+    _remove_stale_files(out, specs, {path.name for paths in shard_files.values() for path in paths})
     export = CsvExport(
         out_dir=out,
         files={key: paths[0] for key, paths in shard_files.items()},
@@ -359,12 +431,21 @@ def import_tables(trees: TreeBatch) -> dict[str, pa.Table]:
         CsvExportError: If a ``string[]`` element is null or holds
             :data:`ARRAY_DELIMITER`.
     """
-    tables: dict[str, pa.Table] = {
-        schema.VIDEO.label: _video_table(trees),
-        schema.SEGMENT.label: _segment_table(trees),
-    }
-    tables.update({spec.name: _edge_table(trees, spec) for spec in schema.EDGE_TYPES})
+    segments = _segment_table(trees)
+    tables: dict[str, pa.Table] = {schema.VIDEO.label: _video_table(trees), schema.SEGMENT.label: segments}
+    segment_ids = segments.column(0).combine_chunks()
+    tables.update({spec.name: _edge_table(trees, spec, segment_ids) for spec in schema.EDGE_TYPES})
     return tables
+
+
+def _remove_stale_files(out: Path, specs: list, written: set[str]) -> None:
+    """Remove the files of graphkit's names for these types that this export did not write."""
+    stems = "|".join(re.escape(csv_file_name(spec).removesuffix(".csv")) for spec in specs)
+    pattern = re.compile(rf"^(?:{stems})(?:-\d{{5}})?\.csv(?:\.gz)?$")
+    for path in out.iterdir():
+        if path.is_file() and pattern.match(path.name) and path.name not in written:
+            logger.info("removing %s, left by an earlier export", path)
+            path.unlink()
 
 
 def _key(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec) -> str:
@@ -386,6 +467,8 @@ def _empty_schema(spec: schema.NodeTypeSpec | schema.EdgeTypeSpec) -> pa.Schema:
     if isinstance(spec, schema.NodeTypeSpec):
         header = node_header(spec)
         types = [_arrow_type(p.neo4j_type) for p in spec.properties] + [pa.string()]
+        if _has_import_id(spec):
+            types.insert(0, pa.string())
     else:
         header = edge_header(spec)
         types = [pa.string()] * 3 + [_arrow_type(p.neo4j_type) for p in spec.properties]
@@ -415,18 +498,22 @@ def _has_newline(table: pa.Table) -> bool:
     return False
 
 
+def _node_video_uid(t: TreeBatch) -> pa.Array:
+    return t.video_uid.take(pa.array(t.video_index)) if t.num_nodes else pa.array([], pa.string())
+
+
 def _segment_table(t: TreeBatch) -> pa.Table:
-    video_uid = t.video_uid.take(pa.array(t.video_index)) if t.num_nodes else pa.array([], pa.string())
+    video_uid = _node_video_uid(t)
     computed: dict[str, pa.Array] = {
         "node_id": t.node_id,
         "video_uid": video_uid,
         "level": pa.array(t.level),
-        "start": pa.array(t.start),
-        "end": pa.array(t.end),
-        "duration": pa.array(t.duration),
+        "start": pa.array(shortest_decimal(t.start)),
+        "end": pa.array(shortest_decimal(t.end)),
+        "duration": pa.array(shortest_decimal(t.duration)),
         "is_leaf": pa.array(t.is_leaf),
     }
-    columns = []
+    columns = [segment_import_ids(video_uid, t.node_id)]
     for prop in schema.SEGMENT.properties:
         column = computed.get(prop.name, t.text.get(prop.name))
         columns.append(pa.nulls(t.num_nodes, pa.string()) if column is None else column)
@@ -483,13 +570,15 @@ def _check_array_elements(t: TreeBatch, name: str, values: pa.Array, offsets: pa
     )
 
 
-def _edge_table(t: TreeBatch, spec: schema.EdgeTypeSpec) -> pa.Table:
+def _edge_table(t: TreeBatch, spec: schema.EdgeTypeSpec, segment_ids: pa.Array) -> pa.Table:
     edges = t.edges(spec)
-    sources = t.video_uid if spec.source is schema.VIDEO else t.node_id
+    sources = t.video_uid if spec.source is schema.VIDEO else segment_ids
     columns = [
         sources.take(pa.array(edges.source)),
-        t.node_id.take(pa.array(edges.target)),
+        segment_ids.take(pa.array(edges.target)),
         pa.repeat(spec.name, len(edges)),
     ]
-    columns += [pa.array(edges.attrs[p.name]) for p in spec.properties]
+    for prop in spec.properties:
+        values = edges.attrs[prop.name]
+        columns.append(pa.array(shortest_decimal(values) if pa.types.is_floating(prop.dtype) else values))
     return _table(spec, columns)

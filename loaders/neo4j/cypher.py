@@ -7,13 +7,21 @@ statements that do it, one function per statement, named for what it does
 (the layout of ``neo4j-graphrag``'s ``neo4j_queries.py``):
 
 * :func:`create_constraint_queries` -- one uniqueness constraint per node
-  type on its key (``Video.video_uid``, ``Segment.node_id``) and a range
-  index on ``Segment.video_uid``, all ``IF NOT EXISTS`` so they can run on
-  every load;
+  type on its identity (``Video.video_uid``; ``(Segment.video_uid,
+  Segment.node_id)``, a composite constraint: a ``node_id`` is unique within
+  its video only) and a range index on ``Segment.video_uid``, all ``IF NOT
+  EXISTS`` so they can run on every load; the former ``node_id``-only
+  constraint is dropped, since it would refuse (or merge) two videos that
+  use the same ids;
 * :func:`upsert_nodes_query` and :func:`upsert_relationships_query` --
   batched writes taking one list parameter, ``UNWIND $rows AS row``, with
-  ``MERGE`` on the unique key, so a statement that is run twice (a rerun, or
+  ``MERGE`` on the identity, so a statement that is run twice (a rerun, or
   a transaction the driver retries) leaves the same graph as running it once;
+  a relationship's endpoints are matched within the row's video only;
+* :func:`delete_stale_segments_query` and :func:`delete_relationships_query`
+  -- what a video's ``MERGE`` reload removes first, so that the video ends up
+  exactly as its new source: the segments the source no longer has, and the
+  video's relationships;
 * :func:`read_video_uids_query`, :func:`read_videos_query`,
   :func:`read_segments_query` -- read-back;
 * :func:`delete_videos_query` -- remove videos and their segments;
@@ -32,12 +40,12 @@ Examples:
     >>> from graphkit.schema import PARENT_OF, SEGMENT
     >>> print(upsert_nodes_query(SEGMENT))
     UNWIND $rows AS row
-    MERGE (n:Segment {node_id: row.node_id})
-    SET n += row
+    MERGE (n:Segment {video_uid: row.video_uid, node_id: row.node_id})
+    SET n = row
     >>> print(upsert_relationships_query(PARENT_OF))
     UNWIND $rows AS row
-    MATCH (source:Segment {node_id: row.source})
-    MATCH (target:Segment {node_id: row.target})
+    MATCH (source:Segment {video_uid: row.video_uid, node_id: row.source})
+    MATCH (target:Segment {video_uid: row.video_uid, node_id: row.target})
     MERGE (source)-[r:PARENT_OF]->(target)
     SET r.order = row.order
 """
@@ -59,7 +67,10 @@ __all__ = [
     "read_segments_query",
     "count_query",
     "delete_videos_query",
+    "delete_stale_segments_query",
+    "delete_relationships_query",
     "existing_videos_query",
+    "LEGACY_CONSTRAINTS",
     "create_videos_query",
     "parameter_name",
 ]
@@ -69,6 +80,11 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: Segments indexed by their video, so that read-back and delete find a
 #: video's segments without a label scan.
 _SEGMENT_VIDEO_INDEX = "segment_video_uid"
+
+LEGACY_CONSTRAINTS: tuple[str, ...] = ("segment_node_id_unique",)
+"""Constraints of earlier graphkit versions that :func:`create_constraint_queries` drops:
+``Segment.node_id`` alone unique, which made two videos that share node ids
+one tree (or refused the second)."""
 
 
 def _name(identifier: str) -> str:
@@ -80,44 +96,51 @@ def _name(identifier: str) -> str:
 
 
 def constraint_name(spec: NodeTypeSpec) -> str:
-    """The name of the uniqueness constraint on a node type's key.
+    """The name of the uniqueness constraint on a node type's identity.
 
     Args:
         spec (NodeTypeSpec): :data:`~graphkit.schema.VIDEO` or
             :data:`~graphkit.schema.SEGMENT`.
 
     Returns:
-        str: ``"<label>_<key>_unique"`` in lower case.
+        str: ``"<label>_<identity properties>_unique"`` in lower case.
 
     Examples:
-        >>> constraint_name(schema.SEGMENT)
-        'segment_node_id_unique'
+        >>> constraint_name(schema.SEGMENT), constraint_name(schema.VIDEO)
+        ('segment_video_uid_node_id_unique', 'video_video_uid_unique')
     """
-    return f"{_name(spec.label).lower()}_{_name(spec.key)}_unique"
+    return "_".join([_name(spec.label).lower(), *map(_name, spec.identity), "unique"])
 
 
 def create_constraint_queries() -> list[str]:
     """Schema statements to run before the first write (idempotent).
 
-    One uniqueness constraint per node type on its key (which also gives the
-    index ``MERGE`` and the endpoint ``MATCH`` use) and a range index on
-    ``Segment.video_uid`` for reading a video back.
+    Drops the :data:`LEGACY_CONSTRAINTS`, then one uniqueness constraint per
+    node type on its identity (which also gives the index ``MERGE`` and the
+    endpoint ``MATCH`` use; Community edition has composite uniqueness
+    constraints too) and a range index on ``Segment.video_uid`` for reading a
+    video back.
 
     Returns:
-        list[str]: Statements, each ``IF NOT EXISTS``.
+        list[str]: Statements, each ``IF EXISTS`` / ``IF NOT EXISTS``.
 
     Examples:
         >>> for query in create_constraint_queries():
         ...     print(query)
+        DROP CONSTRAINT segment_node_id_unique IF EXISTS
         CREATE CONSTRAINT video_video_uid_unique IF NOT EXISTS FOR (n:Video) REQUIRE n.video_uid IS UNIQUE
-        CREATE CONSTRAINT segment_node_id_unique IF NOT EXISTS FOR (n:Segment) REQUIRE n.node_id IS UNIQUE
+        CREATE CONSTRAINT segment_video_uid_node_id_unique IF NOT EXISTS FOR (n:Segment) \
+REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         CREATE INDEX segment_video_uid IF NOT EXISTS FOR (n:Segment) ON (n.video_uid)
     """
-    queries = [
-        f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS "
-        f"FOR (n:{_name(spec.label)}) REQUIRE n.{_name(spec.key)} IS UNIQUE"
-        for spec in schema.NODE_TYPES
-    ]
+    queries = [f"DROP CONSTRAINT {_name(name)} IF EXISTS" for name in LEGACY_CONSTRAINTS]
+    for spec in schema.NODE_TYPES:
+        properties = [f"n.{_name(p)}" for p in spec.identity]
+        required = properties[0] if len(properties) == 1 else f"({', '.join(properties)})"
+        queries.append(
+            f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS "
+            f"FOR (n:{_name(spec.label)}) REQUIRE {required} IS UNIQUE"
+        )
     queries.append(
         f"CREATE INDEX {_SEGMENT_VIDEO_INDEX} IF NOT EXISTS "
         f"FOR (n:{_name(schema.SEGMENT.label)}) ON (n.{_name(schema.VIDEO.key)})"
@@ -125,14 +148,25 @@ def create_constraint_queries() -> list[str]:
     return queries
 
 
+def _identity(spec: NodeTypeSpec, value: str) -> str:
+    """``{video_uid: row.video_uid, node_id: <value>}``: a node's identity from a row.
+
+    ``video_uid`` always comes from ``row.video_uid``; the key, when it is
+    another property, from ``value``.
+    """
+    video_key = _name(schema.VIDEO.key)
+    parts = [f"{_name(p)}: {'row.' + video_key if p == video_key else value}" for p in spec.identity]
+    return "{" + ", ".join(parts) + "}"
+
+
 def upsert_nodes_query(spec: NodeTypeSpec) -> str:
-    """Create or update nodes of one type, one per row of ``$rows``.
+    """Create or replace nodes of one type, one per row of ``$rows``.
 
     Each row is a map of the node's properties (keys from
-    ``spec.property_names``, including ``spec.key``). ``MERGE`` on the key
-    makes reruns and retries create nothing new; ``SET n += row`` writes the
-    properties given and removes those given as ``null`` (null means absent),
-    and leaves properties the row does not name untouched.
+    ``spec.property_names``, including its identity). ``MERGE`` on the
+    identity makes reruns and retries create nothing new; ``SET n = row``
+    then makes the node's properties exactly the row's: a ``null`` is an
+    absent property, and a property the row does not name is removed.
 
     Args:
         spec (NodeTypeSpec): The node type.
@@ -144,20 +178,24 @@ def upsert_nodes_query(spec: NodeTypeSpec) -> str:
         >>> print(upsert_nodes_query(schema.VIDEO))
         UNWIND $rows AS row
         MERGE (n:Video {video_uid: row.video_uid})
-        SET n += row
+        SET n = row
     """
-    key = _name(spec.key)
-    return f"UNWIND $rows AS row\nMERGE (n:{_name(spec.label)} {{{key}: row.{key}}})\nSET n += row"
+    identity = _identity(spec, f"row.{_name(spec.key)}")
+    return f"UNWIND $rows AS row\nMERGE (n:{_name(spec.label)} {identity})\nSET n = row"
 
 
 def upsert_relationships_query(spec: EdgeTypeSpec) -> str:
     """Create or update relationships of one type, one per row of ``$rows``.
 
-    Each row holds ``source`` and ``target`` (the endpoints' keys) and the
-    edge's properties by name. The endpoints are matched *with their label*,
-    so the lookup uses the uniqueness constraint's index; ``MERGE`` on the
-    pair makes reruns and retries create no second relationship. A row whose
-    endpoint is missing writes nothing (nodes are written first).
+    Each row holds ``video_uid`` (the video both endpoints belong to),
+    ``source`` and ``target`` (the endpoints' keys: ``node_id`` for a
+    segment, ``video_uid`` for a video) and the edge's properties by name.
+    The endpoints are matched *with their label and whole identity*, within
+    the row's video, so the lookup uses the uniqueness constraint's index and
+    can never reach another video's segment of the same ``node_id``;
+    ``MERGE`` on the pair makes reruns and retries create no second
+    relationship. A row whose endpoint is missing writes nothing (nodes are
+    written first).
 
     Args:
         spec (EdgeTypeSpec): The edge type.
@@ -168,19 +206,70 @@ def upsert_relationships_query(spec: EdgeTypeSpec) -> str:
     Examples:
         >>> print(upsert_relationships_query(schema.HAS_ROOT))
         UNWIND $rows AS row
-        MATCH (source:Video {video_uid: row.source})
-        MATCH (target:Segment {node_id: row.target})
+        MATCH (source:Video {video_uid: row.video_uid})
+        MATCH (target:Segment {video_uid: row.video_uid, node_id: row.target})
         MERGE (source)-[r:HAS_ROOT]->(target)
     """
     lines = [
         "UNWIND $rows AS row",
-        f"MATCH (source:{_name(spec.source.label)} {{{_name(spec.source.key)}: row.source}})",
-        f"MATCH (target:{_name(spec.target.label)} {{{_name(spec.target.key)}: row.target}})",
+        f"MATCH (source:{_name(spec.source.label)} {_identity(spec.source, 'row.source')})",
+        f"MATCH (target:{_name(spec.target.label)} {_identity(spec.target, 'row.target')})",
         f"MERGE (source)-[r:{_name(spec.name)}]->(target)",
     ]
     if spec.properties:
         assignments = ", ".join(f"r.{_name(p.name)} = row.{_name(p.name)}" for p in spec.properties)
         lines.append(f"SET {assignments}")
+    return "\n".join(lines)
+
+
+def delete_stale_segments_query() -> str:
+    """Delete the segments of some videos that their new source no longer has.
+
+    Each row is ``{video_uid, node_ids}``: a video and the ``node_id`` of
+    every segment its source holds. Its other segments are detach-deleted.
+
+    Returns:
+        str: A statement with the one parameter ``$rows``.
+
+    Examples:
+        >>> print(delete_stale_segments_query())
+        UNWIND $rows AS row
+        MATCH (s:Segment {video_uid: row.video_uid})
+        WHERE NOT s.node_id IN row.node_ids
+        DETACH DELETE s
+    """
+    video_key, key = _name(schema.VIDEO.key), _name(schema.SEGMENT.key)
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (s:{_name(schema.SEGMENT.label)} {{{video_key}: row.{video_key}}})",
+        f"WHERE NOT s.{key} IN row.{key}s",
+        "DETACH DELETE s",
+    ])
+
+
+def delete_relationships_query() -> str:
+    """Delete every relationship of graphkit's types that touches the videos whose keys are in ``$rows``.
+
+    The relationships of their segments (either direction) and of their
+    ``:Video`` nodes; relationships of other types, which other tools may
+    have added, stay.
+
+    Returns:
+        str: A statement with the one parameter ``$rows`` (a list of video keys).
+
+    Examples:
+        >>> print(delete_relationships_query())
+        UNWIND $rows AS key
+        CALL (key) { MATCH (:Video {video_uid: key})-[r:HAS_ROOT]-() DELETE r }
+        CALL (key) { MATCH (:Segment {video_uid: key})-[r:PARENT_OF|NEXT|NEXT_LEAF|HAS_ROOT]-() DELETE r }
+    """
+    video_key = _name(schema.VIDEO.key)
+    lines = ["UNWIND $rows AS key"]
+    for spec in schema.NODE_TYPES:
+        types = "|".join(_name(e.name) for e in schema.EDGE_TYPES if spec in (e.source, e.target))
+        lines.append(
+            f"CALL (key) {{ MATCH (:{_name(spec.label)} {{{video_key}: key}})-[r:{types}]-() DELETE r }}"
+        )
     return "\n".join(lines)
 
 
@@ -223,8 +312,8 @@ def read_segments_query() -> str:
 
     Returns one record per video: its key and, for each
     :data:`~graphkit.schema.SEGMENT` property and for ``parent_id`` (the
-    ``node_id`` of the ``PARENT_OF`` source), a list with one entry per
-    segment. Segments come in canonical order: by level, then start time, then
+    ``node_id`` of the ``PARENT_OF`` source, matched within the same video),
+    a list with one entry per segment. Segments come in canonical order: by level, then start time, then
     ``node_id`` -- the order of the published files (breadth-first, each
     level in time order).
 
@@ -233,7 +322,7 @@ def read_segments_query() -> str:
 
     Examples:
         >>> print(read_segments_query().splitlines()[2])
-        OPTIONAL MATCH (parent:Segment)-[:PARENT_OF]->(s)
+        OPTIONAL MATCH (parent:Segment {video_uid: key})-[:PARENT_OF]->(s)
     """
     seg, video_key = _name(schema.SEGMENT.label), _name(schema.VIDEO.key)
     names = [name for name in schema.SEGMENT.property_names if name != video_key]
@@ -242,7 +331,7 @@ def read_segments_query() -> str:
         [
             "UNWIND $rows AS key",
             f"MATCH (s:{seg} {{{video_key}: key}})",
-            f"OPTIONAL MATCH (parent:{seg})-[:{_name(schema.PARENT_OF.name)}]->(s)",
+            f"OPTIONAL MATCH (parent:{seg} {{{video_key}: key}})-[:{_name(schema.PARENT_OF.name)}]->(s)",
             "WITH key, s, parent",
             f"ORDER BY s.level, s.start, s.{_name(schema.SEGMENT.key)}",
             f"WITH key, collect({{node: s, parent: parent.{_name(schema.SEGMENT.key)}}}) AS rows",

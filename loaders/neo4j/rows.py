@@ -13,12 +13,17 @@ on its own):
   :data:`~graphkit.schema.SEGMENT` property the batch holds: ``node_id``,
   ``video_uid``, ``level``, ``start``, ``end``, ``duration``, ``is_leaf`` and
   the text columns read (the nested ``gpt`` struct already flattened);
-* :func:`relationship_rows` -- one map per edge of a type: ``source`` and
-  ``target`` (the endpoints' keys) and the edge properties (``order``,
-  ``gap``).
+* :func:`relationship_rows` -- one map per edge of a type: ``video_uid``
+  (both endpoints' video), ``source`` and ``target`` (the endpoints' keys)
+  and the edge properties (``order``, ``gap``);
+* :func:`segment_lists` -- each video's ``node_id`` s, for the ``MERGE``
+  reload's removal of segments a source no longer has.
 
 A value that is null in the source is ``None`` in its row; the upsert
-statements turn it into an absent property (null means absent). Rows are
+statements turn it into an absent property (null means absent). The float32
+times and gaps become the float64 of their shortest decimal
+(:func:`graphkit.arrays.shortest_decimal`: ``70.67``, not
+``70.66999816894531``), the representation every Neo4j path stores. Rows are
 assembled from whole columns (Arrow and numpy arrays turned into Python lists
 once per column), never by per-node logic; the optional ``rows`` slice
 bounds memory to one write batch.
@@ -31,8 +36,8 @@ Examples:
     >>> row["node_id"], row["level"], row["start"], row["is_leaf"], row["llama3_caption"]
     ('vid00000000-a', 1, 0.0, True, 'scissors')
     >>> relationship_rows(trees, "PARENT_OF")
-    [{'source': 'vid00000000-r', 'target': 'vid00000000-a', 'order': 0}, \
-{'source': 'vid00000000-r', 'target': 'vid00000000-b', 'order': 1}]
+    [{'video_uid': 'vid00000000', 'source': 'vid00000000-r', 'target': 'vid00000000-a', 'order': 0}, \
+{'video_uid': 'vid00000000', 'source': 'vid00000000-r', 'target': 'vid00000000-b', 'order': 1}]
     >>> entity_counts(trees)
     {'Video': 1, 'Segment': 3, 'PARENT_OF': 2, 'NEXT': 1, 'NEXT_LEAF': 1, 'HAS_ROOT': 1}
 """
@@ -44,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graphkit import schema
+from graphkit.arrays import shortest_decimal
 from graphkit.loaders.neo4j import cypher
 from graphkit.schema import EdgeTypeSpec
 from graphkit.tree import TreeBatch
@@ -56,6 +62,8 @@ __all__ = [
     "segment_columns",
     "create_parameters",
     "video_chunks",
+    "edge_range",
+    "segment_lists",
     "entity_counts",
     "METADATA_PROPERTIES",
 ]
@@ -180,9 +188,9 @@ def segment_columns(trees: TreeBatch, rows: slice | None = None) -> dict[str, li
         "node_id": trees.node_id.slice(start, count).to_pylist(),
         "video_uid": video_uid.to_pylist(),
         "level": trees.level[nodes].tolist(),
-        "start": trees.start[nodes].tolist(),
-        "end": trees.end[nodes].tolist(),
-        "duration": trees.duration[nodes].tolist(),
+        "start": shortest_decimal(trees.start[nodes]).tolist(),
+        "end": shortest_decimal(trees.end[nodes]).tolist(),
+        "duration": shortest_decimal(trees.duration[nodes]).tolist(),
         "is_leaf": trees.is_leaf[nodes].tolist(),
     }
     for name in schema.SEGMENT.property_names:
@@ -205,21 +213,31 @@ def relationship_rows(
             (default: :obj:`None`)
 
     Returns:
-        list[dict]: ``{"source": key, "target": key, <property>: value, ...}``
-        where keys are ``video_uid`` for a video and ``node_id`` for a segment.
+        list[dict]: ``{"video_uid": ..., "source": key, "target": key,
+        <property>: value, ...}`` where keys are ``video_uid`` for a video and
+        ``node_id`` for a segment.
     """
     spec = edge_type if isinstance(edge_type, EdgeTypeSpec) else schema.edge_type(edge_type)
     edges = trees.edges(spec)
     start, stop = _bounds(len(edges), rows)
     part = slice(start, stop)
+    targets = edges.target[part]
     source_keys = trees.video_uid if spec.source is schema.VIDEO else trees.node_id
     columns: dict[str, list] = {
+        schema.VIDEO.key: trees.video_uid.take(pa.array(trees.video_index[targets])).to_pylist(),
         "source": source_keys.take(pa.array(edges.source[part])).to_pylist(),
-        "target": trees.node_id.take(pa.array(edges.target[part])).to_pylist(),
+        "target": trees.node_id.take(pa.array(targets)).to_pylist(),
     }
     for prop in spec.properties:
-        columns[prop.name] = edges.attrs[prop.name][part].tolist()
+        columns[prop.name] = _property_values(prop, edges.attrs[prop.name][part])
     return _rows_of(columns)
+
+
+def _property_values(prop: schema.Property, values: np.ndarray) -> list:
+    """An edge property's values as Python objects: floats as their shortest decimal."""
+    if pa.types.is_floating(prop.dtype):
+        return shortest_decimal(values).tolist()
+    return values.tolist()
 
 
 def create_parameters(trees: TreeBatch, videos: slice | None = None) -> dict[str, dict[str, list]]:
@@ -255,18 +273,58 @@ def create_parameters(trees: TreeBatch, videos: slice | None = None) -> dict[str
     }
     for spec in schema.EDGE_TYPES:
         edges = trees.edges(spec)
-        # Edges are grouped by video, so a range of videos owns a range of edges.
-        bounds = np.r_[0, np.cumsum(trees.edges_per_video(spec))][[first, stop]]
-        part = slice(int(bounds[0]), int(bounds[1]))
+        part = edge_range(trees, spec, slice(first, stop))
         source_shift = first if spec.source is schema.VIDEO else nodes.start
         columns: dict[str, list] = {
             "source": (edges.source[part] - source_shift).tolist(),
             "target": (edges.target[part] - nodes.start).tolist(),
         }
         for prop in spec.properties:
-            columns[prop.name] = edges.attrs[prop.name][part].tolist()
+            columns[prop.name] = _property_values(prop, edges.attrs[prop.name][part])
         parameters[cypher.parameter_name(spec)] = columns
     return parameters
+
+
+def edge_range(trees: TreeBatch, edge_type: str | EdgeTypeSpec, videos: slice) -> slice:
+    """The edges of a type that a contiguous range of videos owns, as positions in :meth:`TreeBatch.edges`.
+
+    Edges are grouped by video, so a range of videos owns a range of edges.
+
+    Examples:
+        >>> from graphkit.testing import example_rows
+        >>> edge_range(TreeBatch.from_arrow(example_rows(3)), "PARENT_OF", slice(1, 3))
+        slice(2, 6, None)
+    """
+    spec = edge_type if isinstance(edge_type, EdgeTypeSpec) else schema.edge_type(edge_type)
+    first, stop = _bounds(trees.num_videos, videos)
+    bounds = np.r_[0, np.cumsum(trees.edges_per_video(spec))][[first, stop]]
+    return slice(int(bounds[0]), int(bounds[1]))
+
+
+def segment_lists(trees: TreeBatch, videos: slice | None = None) -> list[dict]:
+    """Each video's ``node_id`` s, for :func:`graphkit.loaders.neo4j.cypher.delete_stale_segments_query`.
+
+    Args:
+        trees (TreeBatch): The videos.
+        videos (slice, optional): A contiguous range of videos; all by
+            default. (default: :obj:`None`)
+
+    Returns:
+        list[dict]: ``{"video_uid": ..., "node_ids": [...]}`` per video.
+
+    Examples:
+        >>> from graphkit.testing import example_rows
+        >>> segment_lists(TreeBatch.from_arrow(example_rows(2)), slice(1, 2))
+        [{'video_uid': 'vid00000001', 'node_ids': ['vid00000001-r', 'vid00000001-a', 'vid00000001-b']}]
+    """
+    first, stop = _bounds(trees.num_videos, videos)
+    lo, hi = int(trees.node_offsets[first]), int(trees.node_offsets[stop])
+    offsets = pa.array((trees.node_offsets[first : stop + 1] - lo).astype(np.int32))
+    lists = pa.ListArray.from_arrays(offsets, trees.node_id.slice(lo, hi - lo))
+    return _rows_of({
+        schema.VIDEO.key: trees.video_uid.slice(first, stop - first).to_pylist(),
+        f"{schema.SEGMENT.key}s": lists.to_pylist(),
+    })
 
 
 def video_chunks(trees: TreeBatch, entities_per_chunk: int) -> list[slice]:

@@ -324,7 +324,18 @@ class DevServer:
         except OSError as err:
             self._cleanup()
             raise Neo4jServerError(f"cannot run {command[0]!r}: {err}") from err
-        uri = self._await_ready_line(timeout)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) while starting the JVM
+            self._kill()
+            self._cleanup()
+            raise
+        try:
+            uri = self._await_ready_line(timeout)
+        except Neo4jServerError:
+            raise
+        except BaseException:  # interrupted while waiting: no server, and no temporary home, is left behind
+            self._kill()
+            self._cleanup()
+            raise
         self.uri = uri
         logger.info("Neo4j dev server ready at %s in %.1f s", uri, time.perf_counter() - started)
         return uri
@@ -371,7 +382,9 @@ class DevServer:
         """Stops the server cleanly (SIGTERM; on Windows, by closing its stdin).
 
         Does nothing if it is not running. The data directory stays; a temporary
-        one is deleted.
+        one is deleted (also when the wait is interrupted: the process is then
+        killed). A start that is interrupted (Ctrl-C, or SIGTERM turned into
+        one) kills the process and deletes a temporary home too.
 
         Args:
             timeout (float, optional): Seconds to wait for a clean shutdown
@@ -384,17 +397,22 @@ class DevServer:
         if process is None:
             return
         killed = False
-        if process.poll() is None:
-            if os.name == "nt":
-                process.stdin.close()  # type: ignore[union-attr] - the launcher then shuts down
-            else:
-                process.terminate()
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self._kill()
-                killed = True
-        self._cleanup()
+        try:
+            if process.poll() is None:
+                if os.name == "nt":
+                    process.stdin.close()  # type: ignore[union-attr] - the launcher then shuts down
+                else:
+                    process.terminate()
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self._kill()
+                    killed = True
+        except BaseException:  # interrupted again while stopping: stop now
+            self._kill()
+            raise
+        finally:
+            self._cleanup()
         if killed:
             raise Neo4jServerError(f"the Neo4j dev server did not stop within {timeout:g} s; killed")
 

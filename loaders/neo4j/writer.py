@@ -1,36 +1,51 @@
-"""Load video trees into Neo4j over Bolt: batched, idempotent, resumable.
+"""Load video trees into Neo4j over Bolt: batched, idempotent, resumable, whole videos per transaction.
 
 :func:`load_trees` writes :class:`~graphkit.tree.TreeBatch` es as ``:Video``
 and ``:Segment`` nodes with ``PARENT_OF``, ``NEXT``, ``NEXT_LEAF`` and
-``HAS_ROOT`` relationships (:mod:`graphkit.schema`):
+``HAS_ROOT`` relationships (:mod:`graphkit.schema`). A segment is identified
+by ``(video_uid, node_id)`` (:mod:`graphkit.identity`), so two videos that use
+the same node ids stay two trees; a stream that holds one ``video_uid``
+twice is refused before anything of that batch is written.
 
 1. the uniqueness constraints and the index of :mod:`graphkit.loaders.neo4j.cypher` first
    (``IF NOT EXISTS``, so every load may run them);
-2. then, with the default ``method="create"`` (the fast path), batch by
-   batch: one query finds which of the batch's videos the database already
-   holds; the videos go out in chunks of whole videos, each chunk *one*
-   ``session.execute_write`` transaction function running *one* statement
-   that ``CREATE`` s its nodes from column-wise parameters and joins its
-   relationships to them by position on the server (no index lookups),
-   ``workers`` chunks at a time. A video already present is detach-deleted
-   in the same transaction before it is created again;
-3. or, with ``method="merge"``, the nodes (videos, then segments) and after
-   them the relationships, each in ``UNWIND $rows`` statements of
-   ``batch_size`` rows that ``MERGE`` on the unique keys.
+2. then, batch by batch, the videos go out in chunks of whole videos of
+   about ``batch_size`` entities, each chunk *one* ``session.execute_write``
+   transaction, ``workers`` chunks at a time:
 
-Both are idempotent: running a load twice leaves the graph as running it
-once (no duplicates: ``create`` replaces, ``merge`` matches), and a retried
-transaction is safe (a ``create`` whose commit went through before the error
-meets the uniqueness constraints on its retry and replaces instead). An
-interrupted load is *resumable*: run the same command again and it ends
-with exactly the graph an uninterrupted load gives. With ``create`` each
-chunk commits whole videos, so the database never holds half a video, and a
-reload leaves exactly the new source: no segments, properties or
-relationships of the old version survive.
+   * ``method="create"`` (the default, and the fast path): one query finds
+     which of the batch's videos the database already holds; a chunk's
+     transaction detach-deletes those, then runs *one* statement that
+     ``CREATE`` s the chunk's nodes from column-wise parameters and joins its
+     relationships to them by position on the server (no index lookups);
+   * ``method="merge"``: a chunk's transaction deletes the segments its
+     videos' sources no longer have and the videos' relationships, then
+     ``MERGE`` s the nodes on their identity (``SET n = row``: exactly the
+     source's properties) and the relationships: the nodes that remain keep
+     their identity in Neo4j, and relationships of other types that other
+     tools attached to them stay.
+
+Both are idempotent (running a load twice leaves the graph as running it
+once) and *exact*: after any load, every loaded video equals its last source
+-- nodes, relationships, properties -- whatever an earlier version of it
+held (more segments, other ids, another root); a video is replaced as a unit,
+in one transaction, so the database never holds half a video or half old,
+half new. A retried transaction is safe (a ``create`` whose commit went
+through before the error meets the uniqueness constraints on its retry and
+replaces instead). An interrupted load is *resumable*: run the same command
+again and it ends with exactly the graph an uninterrupted load gives.
+
+**Interrupts.** Ctrl-C (or SIGTERM, which the CLI turns into one) stops the
+load: no new transaction starts, a driver retry does not run again, and the
+chunks in flight get about a second (:data:`INTERRUPT_GRACE_S`) to commit.
+:func:`load_trees` then raises :class:`~graphkit.errors.LoadInterrupted`,
+which says how many videos were committed. Writer threads are daemons: a
+process that exits does not wait for them, and the server rolls back what
+they had not committed.
 
 Connection problems become one clear :class:`~graphkit.errors.Neo4jLoadError`
 line (:mod:`graphkit.loaders.neo4j.connection`): wrong credentials, a server
-that cannot be reached, a database that does not exist.
+that cannot be reached or goes away, a database that does not exist.
 
 A typical load (not run here: it needs a server)::
 
@@ -53,30 +68,46 @@ Examples:
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from graphkit import schema
+from graphkit.errors import LoadInterrupted, Neo4jLoadError
+from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j import cypher
 from graphkit.loaders.neo4j.connection import neo4j_errors
-from graphkit.loaders.neo4j.rows import create_parameters, relationship_rows, segment_rows, video_chunks, video_rows
+from graphkit.loaders.neo4j.rows import (
+    create_parameters,
+    edge_range,
+    relationship_rows,
+    segment_lists,
+    segment_rows,
+    video_chunks,
+    video_rows,
+)
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
     import neo4j
 
-__all__ = ["LOAD_METHODS", "LoadReport", "create_constraints", "load_trees"]
+__all__ = ["INTERRUPT_GRACE_S", "LOAD_METHODS", "LoadReport", "create_constraints", "load_trees"]
 
 LOAD_METHODS: tuple[str, ...] = ("create", "merge")
-"""The ways :func:`load_trees` writes: whole videos created (and replaced), or upserted."""
+"""The ways :func:`load_trees` writes: whole videos created (and replaced), or merged (and reconciled)."""
+
+INTERRUPT_GRACE_S = 1.0
+"""Seconds an interrupted load waits for the transactions in flight to commit before it gives up on them."""
 
 logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -88,9 +119,9 @@ class LoadReport:
         relationships (int): Relationships written, new or matched.
         seconds (float): Wall time of the load.
         nodes_created (int, optional): Nodes that did not exist before (``0``
-            on a rerun): with the ``"create"`` method, nodes created minus
-            those its replacements deleted, so negative when a reload drops
-            segments. (default: :obj:`0`)
+            on a rerun): nodes created minus those the load deleted (old
+            copies of replaced videos, segments a reload drops), so negative
+            when a reload drops segments. (default: :obj:`0`)
         relationships_created (int, optional): Relationships that did not
             exist before, counted the same way. (default: :obj:`0`)
     """
@@ -138,36 +169,6 @@ def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j") -> None
         driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
 
-def _write_rows(tx: neo4j.ManagedTransaction, query: str, rows: list[dict]) -> tuple[int, int]:
-    # A transaction function: the driver may call it again on a transient
-    # error, which is safe because the statement MERGEs.
-    counters = tx.run(query, rows=rows).consume().counters
-    return counters.nodes_created, counters.relationships_created
-
-
-def _chunks(total: int, size: int) -> Iterator[slice]:
-    for start in range(0, total, size):
-        yield slice(start, min(start + size, total))
-
-
-def _statements(trees: TreeBatch, batch_size: int) -> Iterator[tuple[str, Callable[[], list[dict]], bool]]:
-    """The writes of one batch in a safe order: videos, segments, then relationships.
-
-    Yields ``(query, rows, is_node)``; ``rows`` builds its rows when called,
-    so only one transaction's rows are in memory at a time.
-    """
-    video_query = cypher.upsert_nodes_query(schema.VIDEO)
-    for part in _chunks(trees.num_videos, batch_size):
-        yield video_query, lambda part=part: video_rows(trees, part), True
-    segment_query = cypher.upsert_nodes_query(schema.SEGMENT)
-    for part in _chunks(trees.num_nodes, batch_size):
-        yield segment_query, lambda part=part: segment_rows(trees, part), True
-    for spec in schema.EDGE_TYPES:
-        edge_query = cypher.upsert_relationships_query(spec)
-        for part in _chunks(len(trees.edges(spec)), batch_size):
-            yield edge_query, lambda spec=spec, part=part: relationship_rows(trees, spec, part), False
-
-
 class _Tally:
     """Running totals shared by the writer threads; reports progress."""
 
@@ -193,21 +194,21 @@ class _Tally:
                 self._progress(self.report)
 
 
-def _write_trees(driver: neo4j.Driver, database: str, trees: TreeBatch, batch_size: int, tally: _Tally) -> None:
-    with driver.session(database=database) as session:
-        for query, make_rows, is_node in _statements(trees, batch_size):
-            rows = make_rows()
-            # A transaction function per batch of rows: the driver retries it
-            # on transient errors, which is safe because the statement MERGEs.
-            created = session.execute_write(_write_rows, query, rows)
-            tally.add(nodes=len(rows) if is_node else 0, relationships=0 if is_node else len(rows), created=created)
-    tally.add(videos=trees.num_videos)
+class _Halted(Exception):
+    """Raised inside a transaction function once the load stops: the driver does not retry it."""
 
 
-def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str]) -> tuple[int, int]:
+def _check(halt: threading.Event) -> None:
+    if halt.is_set():
+        raise _Halted
+
+
+def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str],
+                  halt: threading.Event) -> tuple[int, int]:
     # One transaction per chunk of whole videos: deleting the old copies (if
     # any) and creating the new ones commit together, so a reader, a crash or
     # a retry never sees half a video.
+    _check(halt)  # a retry after the load stopped does not run
     nodes = relationships = 0
     if replace:
         deleted = tx.run(cypher.delete_videos_query(), rows=replace).consume().counters
@@ -217,23 +218,71 @@ def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[
     return nodes + counters.nodes_created, relationships + counters.relationships_created
 
 
-def _write_chunk(
-    driver: neo4j.Driver, database: str, parameters: dict, replace: list[str], tally: _Tally,
-) -> None:
+def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str],
+                 halt: threading.Event) -> tuple[int, int]:
+    # One transaction per chunk of whole videos, as for create: what the new
+    # sources no longer have goes, then everything they have is merged.
+    _check(halt)
+    nodes = relationships = 0
+    for query, parameter in ((cypher.delete_stale_segments_query(), rows["stale"]),
+                             (cypher.delete_relationships_query(), rows["keys"])):
+        counters = tx.run(query, rows=parameter).consume().counters
+        nodes -= counters.nodes_deleted
+        relationships -= counters.relationships_deleted
+    for spec in schema.NODE_TYPES:
+        nodes += tx.run(cypher.upsert_nodes_query(spec), rows=rows[spec.label]).consume().counters.nodes_created
+    for spec in schema.EDGE_TYPES:
+        counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
+        relationships += counters.relationships_created
+    return nodes, relationships
+
+
+def _merge_rows(trees: TreeBatch, chunk: slice) -> dict[str, list]:
+    """The rows of one chunk's :func:`_merge_chunk`, by label, relationship type, ``stale`` and ``keys``."""
+    nodes = slice(int(trees.node_offsets[chunk.start]), int(trees.node_offsets[chunk.stop]))
+    rows: dict[str, list] = {
+        "keys": trees.video_uid.slice(chunk.start, chunk.stop - chunk.start).to_pylist(),
+        "stale": segment_lists(trees, chunk),
+        schema.VIDEO.label: video_rows(trees, chunk),
+        schema.SEGMENT.label: segment_rows(trees, nodes),
+    }
+    for spec in schema.EDGE_TYPES:
+        rows[spec.name] = relationship_rows(trees, spec, edge_range(trees, spec, chunk))
+    return rows
+
+
+class _Chunk:
+    """One chunk of whole videos, ready to write: its parameters and what it holds."""
+
+    def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str]) -> None:
+        self.videos = chunk.stop - chunk.start
+        self.keys = trees.video_uid.slice(chunk.start, self.videos)
+        nodes = int(trees.node_offsets[chunk.stop] - trees.node_offsets[chunk.start])
+        self.nodes = self.videos + nodes
+        ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
+        self.relationships = sum(part.stop - part.start for part in ranges)
+        self.replace = replace
+        if method == "create":
+            self.work: Callable[..., tuple[int, int]] = _create_chunk
+            self.parameters: Any = create_parameters(trees, chunk)
+        else:
+            self.work, self.parameters = _merge_chunk, _merge_rows(trees, chunk)
+
+
+def _write_chunk(driver: neo4j.Driver, database: str, chunk: _Chunk, tally: _Tally, halt: threading.Event) -> None:
     import neo4j.exceptions
 
-    keys = parameters[cypher.parameter_name(schema.VIDEO)][schema.VIDEO.key]
+    _check(halt)
     with driver.session(database=database) as session:
         try:
-            created = session.execute_write(_create_chunk, parameters, replace)
+            created = session.execute_write(chunk.work, chunk.parameters, chunk.replace, halt)
         except neo4j.exceptions.ConstraintError:
             # A video appeared since it was looked up (another loader, or a
             # retried transaction whose commit had gone through): replace it.
+            keys = chunk.keys.to_pylist()
             logger.info("videos %s..%s exist after all; replacing them", keys[0], keys[-1])
-            created = session.execute_write(_create_chunk, parameters, keys)
-    segments = len(parameters[cypher.parameter_name(schema.SEGMENT)][schema.SEGMENT.key])
-    relationships = sum(len(parameters[cypher.parameter_name(spec)]["source"]) for spec in schema.EDGE_TYPES)
-    tally.add(videos=len(keys), nodes=len(keys) + segments, relationships=relationships, created=created)
+            created = session.execute_write(chunk.work, chunk.parameters, keys, halt)
+    tally.add(videos=chunk.videos, nodes=chunk.nodes, relationships=chunk.relationships, created=created)
 
 
 def _existing_videos(driver: neo4j.Driver, database: str, trees: TreeBatch) -> np.ndarray:
@@ -246,20 +295,63 @@ def _existing_videos(driver: neo4j.Driver, database: str, trees: TreeBatch) -> n
     return np.fromiter((key in found for key in keys), dtype=bool, count=len(keys))
 
 
-def _create_trees(
-    driver: neo4j.Driver, database: str, trees: TreeBatch, batch_size: int,
-    pool: ThreadPoolExecutor, pending: list, workers: int, tally: _Tally,
-) -> None:
-    existing = _existing_videos(driver, database, trees)
-    if existing.any():
-        logger.info("%d of %d videos are already in the database: replacing them", existing.sum(), len(existing))
-    keys = trees.video_uid
-    for chunk in video_chunks(trees, batch_size):
-        replace = keys.slice(chunk.start, chunk.stop - chunk.start).filter(existing[chunk]).to_pylist()
-        parameters = create_parameters(trees, chunk)
-        while len(pending) >= 2 * workers:  # bounded: a few chunks in flight
-            pending.pop(0).result()
-        pending.append(pool.submit(_write_chunk, driver, database, parameters, replace, tally))
+class _Writers:
+    """``workers`` daemon threads that write chunks; a process that exits does not wait for them."""
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"neo4j-writer-{i}", daemon=True) for i in range(workers)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, work: Callable[..., None], *args: Any) -> Future:
+        future: Future = Future()
+        self._jobs.put((future, work, args))
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            future, work, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work(*args))
+            except BaseException as err:  # handed to the caller through the future
+                future.set_exception(err)
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
+def _stop(pending: list[tuple[Future, int]], halt: threading.Event, grace: float) -> int:
+    """Stop a load: nothing new starts; the chunks in flight get ``grace`` seconds.
+
+    Returns:
+        int: Videos of the chunks still running after that (committed or not).
+    """
+    halt.set()
+    for future, _ in pending:
+        future.cancel()
+    running = [future for future, _ in pending if not future.cancelled()]
+    wait_for(running, timeout=grace)
+    return sum(videos for future, videos in pending if not future.done())
+
+
+def _drain(pending: list[tuple[Future, int]]) -> None:
+    """Wait for every chunk submitted, oldest first (raising the first one's error)."""
+    while pending:
+        pending[0][0].result()
+        pending.pop(0)
+
+
+def _committed(videos: int) -> str:
+    return f"{videos:,} videos were committed, whole: run the same load again to finish it"
 
 
 def load_trees(
@@ -272,39 +364,39 @@ def load_trees(
     method: Literal["create", "merge"] = "create",
     progress: Callable[[LoadReport], None] | None = None,
 ) -> LoadReport:
-    """Write tree batches to Neo4j; safe to rerun and to resume.
+    """Write tree batches to Neo4j; safe to rerun and to resume; every loaded video ends as its source.
 
-    Two methods, both idempotent (a rerun creates no duplicates) and
-    resumable (rerun an interrupted load to finish it):
+    Videos go to the server in chunks of whole videos of about
+    ``batch_size`` entities; each chunk is *one* transaction, written by one
+    of ``workers`` sessions. Two methods, both idempotent (a rerun creates no
+    duplicates), resumable (rerun an interrupted load to finish it) and exact
+    (a reload leaves exactly the new source: no stale segments, properties or
+    relationships, replaced as a unit in one transaction):
 
     * ``"create"`` (the default, and the fast path): the batch's videos are
       looked up first (:func:`~graphkit.loaders.neo4j.cypher.existing_videos_query`,
-      one indexed probe per video). Videos go to the server in chunks of
-      whole videos of about ``batch_size`` entities; each chunk is *one*
-      transaction running *one* statement
+      one indexed probe per video); a chunk's transaction detach-deletes
+      those the database holds and runs *one* statement
       (:func:`~graphkit.loaders.neo4j.cypher.create_videos_query`) that
       ``CREATE`` s its nodes and joins the relationships to them by position,
-      on the server, with no index lookups. A video the database already
-      holds is deleted with its segments in the same transaction first, so a
-      reload leaves exactly the new source (no stale segments, properties or
-      relationships) and is atomic per chunk. Chunks are written by
-      ``workers`` sessions at once.
-    * ``"merge"``: the upsert path: ``UNWIND`` batches of ``batch_size`` rows
-      that ``MERGE`` on the unique keys and ``SET +=`` the properties. It
-      updates in place and keeps what the source does not name (segments
-      dropped from a video, relationships other tools added), at about half
-      the speed of ``"create"`` on a fresh database.
+      on the server, with no index lookups.
+    * ``"merge"``: a chunk's transaction removes the segments its videos'
+      sources no longer have and the videos' relationships, then ``MERGE`` s
+      nodes on their identity (``SET n = row``) and relationships in
+      ``UNWIND`` statements. The nodes that remain keep their Neo4j identity,
+      and relationships of other types to them stay; slower than
+      ``"create"``.
 
     Args:
         driver (neo4j.Driver): The driver (see :func:`connect`); it is not closed.
         batches (TreeBatch or Iterable[TreeBatch]): The videos, e.g. from
             :func:`graphkit.loaders.trees.iter_tree_batches` with ``node_fields=None``
-            and ``metadata=True`` (properties not read are not written).
+            and ``metadata=True`` (properties not read are not written, and a
+            reload removes them).
         database (str, optional): The database. (default: :obj:`"neo4j"`)
-        batch_size (int, optional): Entities per transaction: rows per
-            ``UNWIND`` with ``"merge"``, nodes plus relationships of the whole
-            videos of a chunk with ``"create"`` (a chunk holds at least one
-            video). (default: :obj:`10_000`)
+        batch_size (int, optional): Nodes plus relationships of the whole
+            videos of a chunk, i.e. of one transaction (a chunk holds at
+            least one video). (default: :obj:`10_000`)
         workers (int, optional): Concurrent writer sessions, on disjoint
             videos, so concurrent transactions cannot deadlock one another.
             (default: :obj:`2`)
@@ -321,9 +413,17 @@ def load_trees(
         ValueError: If ``batch_size`` or ``workers`` is not a positive integer,
             or ``method`` is not one of :data:`LOAD_METHODS`.
         TypeError: If ``batches`` holds something other than tree batches.
+        InvariantError: If a ``video_uid`` occurs twice in ``batches`` (rule
+            ``duplicate_video_uid``, naming the video and both positions):
+            every batch before that one is written, nothing of it. (Any
+            other error that the batches raise, such as a bad source, ends
+            the load the same way.)
         Neo4jLoadError: If the server cannot be reached (also after the
-            driver's retries, when it goes away mid-load), refuses the
-            credentials, has no such database or fails a statement.
+            driver's retries, when it goes away mid-load: the message then
+            says how many videos were committed), refuses the credentials,
+            has no such database or fails a statement.
+        LoadInterrupted: On Ctrl-C (a :class:`KeyboardInterrupt`), with the
+            number of videos committed.
     """
     for name, value in (("batch_size", batch_size), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -333,31 +433,59 @@ def load_trees(
     if isinstance(batches, TreeBatch):
         batches = [batches]
     started = time.perf_counter()
-    with neo4j_errors(database):
-        driver.verify_connectivity()
-    create_constraints(driver, database=database)
     tally = _Tally(started, progress)
-    with neo4j_errors(database), ThreadPoolExecutor(workers, thread_name_prefix="neo4j-writer") as pool:
-        pending: list = []
-        try:
+    unique = UniqueVideos("the load")
+    halt = threading.Event()
+    writers = _Writers(workers)
+    pending: list[tuple[Future, int]] = []  # the chunks submitted, oldest first, and their videos
+    try:
+        with neo4j_errors(database):
+            driver.verify_connectivity()
+        create_constraints(driver, database=database)
+        with neo4j_errors(database):
             for trees in batches:
                 if not isinstance(trees, TreeBatch):
                     raise TypeError(f"batches must hold TreeBatch objects, got {type(trees).__name__}")
-                if method == "create":
-                    _create_trees(driver, database, trees, batch_size, pool, pending, workers, tally)
+                unique.add(trees)
+                if not trees.num_videos:
                     continue
-                groups = [trees] if workers == 1 else [
-                    trees.select(group) for group in np.array_split(np.arange(trees.num_videos), workers)
-                    if group.size
-                ]
-                for future in [pool.submit(_write_trees, driver, database, g, batch_size, tally) for g in groups]:
-                    future.result()
-                logger.info("loaded %d videos so far", tally.report.videos)
-            while pending:
-                pending.pop(0).result()
-        finally:
-            for future in pending:  # an error: let the chunks in flight finish, not start new ones
-                future.cancel()
+                existing = np.zeros(trees.num_videos, dtype=bool)
+                if method == "create":
+                    existing = _existing_videos(driver, database, trees)
+                    if existing.any():
+                        logger.info("%d of %d videos are already in the database: replacing them",
+                                    existing.sum(), len(existing))
+                for part in video_chunks(trees, batch_size):
+                    replace_keys = trees.video_uid.slice(part.start, part.stop - part.start)
+                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist())
+                    while len(pending) >= 2 * workers:  # bounded: a few chunks in flight
+                        pending[0][0].result()
+                        pending.pop(0)
+                    future = writers.submit(_write_chunk, driver, database, chunk, tally, halt)
+                    pending.append((future, chunk.videos))
+                logger.info("%d videos committed so far", tally.report.videos)
+            _drain(pending)
+    except KeyboardInterrupt:
+        in_flight = _stop(pending, halt, INTERRUPT_GRACE_S)
+        raise LoadInterrupted(tally.report.videos, in_flight=in_flight) from None
+    except Neo4jLoadError as err:
+        # The server went away or a statement failed: the other chunks do not
+        # start, and a retry in flight does not run again.
+        _stop(pending, halt, INTERRUPT_GRACE_S)
+        if not tally.report.videos:
+            raise
+        raise Neo4jLoadError(f"{err}; {_committed(tally.report.videos)}") from err.__cause__
+    except BaseException as err:
+        # A bad batch or source (a repeated video, an invalid tree, an unreadable
+        # file): every batch before it is written, then the error is raised.
+        try:
+            _drain(pending)
+        except BaseException as late:  # noqa: BLE001 - the first error is the one to report
+            _stop(pending, halt, INTERRUPT_GRACE_S)
+            logger.warning("after %s, writing the batches before it failed too: %s", type(err).__name__, late)
+        raise
+    finally:
+        writers.close()
     report = replace(tally.report, seconds=time.perf_counter() - started)
     if progress is not None:
         progress(report)

@@ -22,17 +22,19 @@ def test_typed_nodes_and_edges(trees):
     assert sorted(set(kinds.values())) == ["Segment", "Video"]
     edge_types = sorted(k for _, _, k in graph.edges(keys=True))
     assert edge_types.count("PARENT_OF") == 12 and edge_types.count("HAS_ROOT") == 2
-    assert graph["video000000-n0"]["video000000-n01"]["PARENT_OF"] == {"type": "PARENT_OF", "order": 1}
+    parent, child = ("video000000", "video000000-n0"), ("video000000", "video000000-n01")
+    assert graph[parent][child]["PARENT_OF"] == {"type": "PARENT_OF", "order": 1}
     assert graph.nodes["video000000"]["title"] == "How to video000000"
     assert graph.nodes["video000000"]["transcript_text"] == ["hello"]
-    seg = graph.nodes["video000000-n0"]
+    seg = graph.nodes[parent]
     assert seg["action_brief"] == "Cut paper" and seg["level"] == 1 and seg["video_uid"] == "video000000"
+    assert seg["node_id"] == "video000000-n0"
 
 
 def test_parallel_next_and_next_leaf_edges_are_both_kept(trees):
     graph = to_networkx(trees)
     # 010 -> 011 are consecutive leaves of the same level: NEXT and NEXT_LEAF.
-    assert set(graph["video000000-n010"]["video000000-n011"]) == {"NEXT", "NEXT_LEAF"}
+    assert set(graph["video000000", "video000000-n010"]["video000000", "video000000-n011"]) == {"NEXT", "NEXT_LEAF"}
 
 
 def test_round_trip_is_exact(trees):

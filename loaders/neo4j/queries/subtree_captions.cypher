@@ -5,8 +5,9 @@
 // before its first child).
 //
 // Parameters:
-//   $node_id  (string)  the top segment
-MATCH (top:Segment {node_id: $node_id})-[:PARENT_OF*0..]->(s:Segment)
+//   $video_uid  (string)  the video of the top segment
+//   $node_id    (string)  the top segment (unique within its video)
+MATCH (top:Segment {video_uid: $video_uid, node_id: $node_id})-[:PARENT_OF*0..]->(s:Segment)
 RETURN s.node_id AS node_id, s.level AS level, s.start AS start, s.end AS end,
        s.is_leaf AS is_leaf, s.action_brief AS action_brief,
        s.plm_caption AS plm_caption, s.llama3_caption AS llama3_caption

@@ -137,7 +137,7 @@ def test_neo4j_export_csv_command(tmp_path, synthetic):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("neo4j-admin database import full neo4j --nodes=")
     header = (tmp_path / "csv" / "segments.csv").read_text().splitlines()[0]
-    assert header.startswith("node_id:ID(Segment)")
+    assert header.startswith(":ID(Segment),node_id:string,video_uid:string")  # a segment is (video_uid, node_id)
     rows = pq.read_table(synthetic).to_pylist()
     segments = sum(len(r["nodes"]) for r in rows)
     assert f"wrote {len(rows) + segments:,} nodes" in result.stderr

@@ -180,7 +180,7 @@ def test_path_to_segment(loaded):
             if row["parent"] < 0:
                 break
             row = ref.rows[row["parent"]]
-        got = _run(driver, "path_to_segment", node_id=leaf["node_id"])
+        got = _run(driver, "path_to_segment", video_uid=uid, node_id=leaf["node_id"])
         assert [r["node_id"] for r in got] == path[::-1]
         assert [r["level"] for r in got] == list(range(leaf["level"] + 1))
         assert {r["video_uid"] for r in got} == {uid}
@@ -322,7 +322,7 @@ def test_subtree_captions(loaded):
             below.append(ref.rows[node])
             stack.extend(ref.children[node])
         below.sort(key=lambda r: (r["start"], r["level"]))
-        got = _run(driver, "subtree_captions", node_id=top["node_id"])
+        got = _run(driver, "subtree_captions", video_uid=uid, node_id=top["node_id"])
         assert [(r["node_id"], r["plm_caption"], r["llama3_caption"]) for r in got] == [
             (r["node_id"], r["plm_caption"], r["llama3_caption"]) for r in below
         ]

@@ -44,7 +44,7 @@ def _raw(path) -> str:
         ),
         (
             schema.SEGMENT,
-            "node_id:ID(Segment),video_uid:string,level:int,start:float,end:float,duration:float,"
+            ":ID(Segment),node_id:string,video_uid:string,level:int,start:double,end:double,duration:double,"
             "is_leaf:boolean,plm_action:string,plm_caption:string,llama3_caption:string,"
             "summary_brief:string,summary_detailed:string,action_brief:string,action_detailed:string,"
             "actor:string,:LABEL",
@@ -59,7 +59,7 @@ def test_node_headers(spec, expected):
     ("spec", "expected", "file_name"),
     [
         (schema.PARENT_OF, ":START_ID(Segment),:END_ID(Segment),:TYPE,order:int", "parent_of.csv"),
-        (schema.NEXT, ":START_ID(Segment),:END_ID(Segment),:TYPE,gap:float", "next.csv"),
+        (schema.NEXT, ":START_ID(Segment),:END_ID(Segment),:TYPE,gap:double", "next.csv"),
         (schema.NEXT_LEAF, ":START_ID(Segment),:END_ID(Segment),:TYPE", "next_leaf.csv"),
         (schema.HAS_ROOT, ":START_ID(Video),:END_ID(Segment),:TYPE", "has_root.csv"),
     ],
@@ -92,13 +92,14 @@ def test_tricky_strings_round_trip_through_an_rfc4180_reader(tmp_path):
     header, *rows = _read(export.files["Segment"])
     read = [dict(zip(header, row)) for row in rows]
     for i, row in enumerate(read):
-        assert row["node_id:ID(Segment)"] == trees.node_id[i].as_py()
+        assert row["node_id:string"] == trees.node_id[i].as_py()
+        assert row[":ID(Segment)"] == f"11:trickyVID01:{trees.node_id[i].as_py()}"  # unique per (video, node)
         for name in (*schema.TEXT_PROPERTIES, *schema.GPT_PROPERTIES):
             value = trees.text[name][i].as_py()
             # The reader cannot tell "" from absent; the raw-text test below does.
             assert row[f"{name}:string"] == ("" if value is None else value)
     assert [r["level:int"] for r in read] == ["0", "1", "1"]
-    assert [r["start:float"] for r in read] == ["0", "0", "1.1"]
+    assert [r["start:double"] for r in read] == ["0", "0", "1.1"]
     assert [r["is_leaf:boolean"] for r in read] == ["false", "true", "true"]
     video = dict(zip(*_read(export.files["Video"])))
     assert video["title:string"] == TRICKY[0]
@@ -208,7 +209,7 @@ def test_repr_rate_and_exact_bytes(tmp_path):
     export = export_csv(TreeBatch.from_arrow(tricky_rows()), tmp_path)
     assert repr(export).startswith(f"CsvExport(out_dir={str(tmp_path)!r}, nodes=4, relationships=5, rows_per_s=")
     assert export.rows == 9 and export.rows_per_s > 0 and export.bytes_written > 0
-    assert _raw(export.files["HAS_ROOT"]) == ':START_ID(Video),:END_ID(Segment),:TYPE\n"trickyVID01","trickyVID01-0","HAS_ROOT"\n'
+    assert _raw(export.files["HAS_ROOT"]) == ':START_ID(Video),:END_ID(Segment),:TYPE\n"trickyVID01","11:trickyVID01:trickyVID01-0","HAS_ROOT"\n'
 
 
 def _read_group(paths) -> list[list[str]]:

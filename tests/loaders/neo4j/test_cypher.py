@@ -20,6 +20,8 @@ ALL_QUERIES = [
     cypher.read_videos_query(),
     cypher.read_segments_query(),
     cypher.delete_videos_query(),
+    cypher.delete_stale_segments_query(),
+    cypher.delete_relationships_query(),
 ]
 
 
@@ -34,27 +36,36 @@ def test_queries_hold_no_literal_values(query):
     assert labels <= known | {"row"}, labels
 
 
+def _identity(spec, end: str) -> str:
+    # A segment is (video_uid, node_id); a relationship stays within the row's video.
+    value = {"video_uid": "row.video_uid"}
+    return "{" + ", ".join(f"{p}: {value.get(p, end)}" for p in spec.identity) + "}"
+
+
 @pytest.mark.parametrize("spec", schema.EDGE_TYPES, ids=lambda s: s.name)
-def test_relationship_upserts_match_endpoints_with_their_label(spec):
+def test_relationship_upserts_match_endpoints_by_label_and_identity_within_one_video(spec):
     query = cypher.upsert_relationships_query(spec)
     assert query.startswith("UNWIND $rows AS row\n")
-    assert f"MATCH (source:{spec.source.label} {{{spec.source.key}: row.source}})" in query
-    assert f"MATCH (target:{spec.target.label} {{{spec.target.key}: row.target}})" in query
+    assert f"MATCH (source:{spec.source.label} {_identity(spec.source, 'row.source')})" in query
+    assert f"MATCH (target:{spec.target.label} {_identity(spec.target, 'row.target')})" in query
     assert f"MERGE (source)-[r:{spec.name}]->(target)" in query
     for prop in spec.properties:
         assert f"r.{prop.name} = row.{prop.name}" in query
 
 
 @pytest.mark.parametrize("spec", schema.NODE_TYPES, ids=lambda s: s.label)
-def test_node_upserts_merge_on_the_key(spec):
+def test_node_upserts_merge_on_the_identity_and_set_exactly_the_row(spec):
     query = cypher.upsert_nodes_query(spec)
-    assert f"MERGE (n:{spec.label} {{{spec.key}: row.{spec.key}}})" in query
+    assert f"MERGE (n:{spec.label} {_identity(spec, 'row.' + spec.key)})" in query
+    assert query.endswith("SET n = row")
 
 
 def test_constraint_queries_use_neo4j_5_syntax():
-    assert cypher.create_constraint_queries()[1] == (
-        "CREATE CONSTRAINT segment_node_id_unique IF NOT EXISTS "
-        "FOR (n:Segment) REQUIRE n.node_id IS UNIQUE"
+    queries = cypher.create_constraint_queries()
+    assert queries[0] == "DROP CONSTRAINT segment_node_id_unique IF EXISTS"
+    assert queries[2] == (
+        "CREATE CONSTRAINT segment_video_uid_node_id_unique IF NOT EXISTS "
+        "FOR (n:Segment) REQUIRE (n.video_uid, n.node_id) IS UNIQUE"
     )
 
 
@@ -79,10 +90,13 @@ def test_constraints_are_created_once_and_enforced(driver):
     create_constraints(driver)  # IF NOT EXISTS: a second run is a no-op
     records, _, _ = driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names",
                                          database_="neo4j")
-    assert {"video_video_uid_unique", "segment_node_id_unique"} <= set(records[0]["names"])
-    driver.execute_query("CREATE (:Segment {node_id: 'x'})", database_="neo4j")
+    names = set(records[0]["names"])
+    assert {"video_video_uid_unique", "segment_video_uid_node_id_unique"} <= names
+    assert "segment_node_id_unique" not in names
+    driver.execute_query("CREATE (:Segment {video_uid: 'v', node_id: 'x'})", database_="neo4j")
+    driver.execute_query("CREATE (:Segment {video_uid: 'w', node_id: 'x'})", database_="neo4j")  # another video
     with pytest.raises(neo4j.exceptions.ConstraintError):
-        driver.execute_query("CREATE (:Segment {node_id: 'x'})", database_="neo4j")
+        driver.execute_query("CREATE (:Segment {video_uid: 'v', node_id: 'x'})", database_="neo4j")
 
 
 @pytest.mark.neo4j

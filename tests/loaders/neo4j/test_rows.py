@@ -5,6 +5,7 @@ import pyarrow as pa
 import pytest
 
 from graphkit import schema
+from graphkit.arrays import shortest_decimal
 from graphkit.loaders.neo4j.rows import entity_counts, relationship_rows, segment_rows, video_rows
 from graphkit.synth import generate_batch
 from graphkit.testing import example_rows
@@ -87,11 +88,14 @@ def test_video_rows_of_a_slice_of_a_synthetic_batch_match_its_metadata():
         assert row["transcript_text"] == [t["text"] for t in meta["transcript"]]
 
 
+_V = {"video_uid": "vid00000001"}  # every row names its video: endpoints are matched within it
+
+
 @pytest.mark.parametrize(("edge_type", "expected"), [
-    ("PARENT_OF", [{"source": "r", "target": "a", "order": 0}, {"source": "r", "target": "b", "order": 1}]),
-    ("NEXT", [{"source": "a", "target": "b", "gap": 0.0}]),
-    ("NEXT_LEAF", [{"source": "a", "target": "b"}]),
-    ("HAS_ROOT", [{"source": "vid00000001", "target": "r"}]),
+    ("PARENT_OF", [{**_V, "source": "r", "target": "a", "order": 0}, {**_V, "source": "r", "target": "b", "order": 1}]),
+    ("NEXT", [{**_V, "source": "a", "target": "b", "gap": 0.0}]),
+    ("NEXT_LEAF", [{**_V, "source": "a", "target": "b"}]),
+    ("HAS_ROOT", [{**_V, "source": "vid00000001", "target": "r"}]),
 ])
 def test_relationship_rows_carry_endpoint_keys_and_properties(edge_type, expected):
     assert relationship_rows(_trees(), edge_type) == expected
@@ -105,8 +109,14 @@ def test_relationship_rows_follow_the_edge_index_on_synthetic_data(spec):
     keys = trees.video_uid if spec.source is schema.VIDEO else trees.node_id
     assert [r["source"] for r in rows] == keys.take(pa.array(edges.source)).to_pylist()
     assert [r["target"] for r in rows] == trees.node_id.take(pa.array(edges.target)).to_pylist()
+    uids = trees.video_uid.take(pa.array(trees.video_index[edges.target])).to_pylist()
+    assert [r["video_uid"] for r in rows] == uids
     for prop in spec.properties:
-        np.testing.assert_array_equal(np.array([r[prop.name] for r in rows]), edges.attrs[prop.name])
+        values = np.array([r[prop.name] for r in rows])
+        # Floats as their shortest decimal (70.67, not 70.66999816894531): the same float32 bits.
+        expected = shortest_decimal(edges.attrs[prop.name]) if prop.name == "gap" else edges.attrs[prop.name]
+        np.testing.assert_array_equal(values, expected)
+        np.testing.assert_array_equal(values.astype(edges.attrs[prop.name].dtype), edges.attrs[prop.name])
     middle = relationship_rows(trees, spec.name.lower(), slice(1, 3))
     assert middle == rows[1:3]
 
