@@ -44,7 +44,7 @@ __all__ = ["NODES_PER_CHUNK", "as_string_array", "seed_key", "check_positive_int
 #: Rows (one per node) that text transforms work on at a time: the temporaries
 #: of one chunk (about 2 KB per node of caption text) bound their memory,
 #: whatever the batch size.
-NODES_PER_CHUNK: int = 4096
+NODES_PER_CHUNK: int = 16384
 
 
 def as_string_array(values: StringArrayLike, name: str = "values") -> pa.Array:

@@ -31,19 +31,14 @@ _LETTER_BYTES[0x80:] = 1
 _PERSON = b"graphkit.bow"
 
 
-def _token_hashes(tokens: list[str], seed: int, known: dict[str, int] | None = None) -> np.ndarray:
-    """A stable 64-bit hash of each token (one BLAKE2b per token not already in ``known``).
-
-    ``known`` (token -> hash) is filled as tokens are hashed, so the chunks of
-    one call hash each distinct token once.
-    """
+def _token_hashes(tokens: list[str], seed: int) -> np.ndarray:
+    """A stable 64-bit hash of each token (one BLAKE2b per token)."""
     key = seed_key(seed)
-    known = {} if known is None else known
-    for token in tokens:
-        if token not in known:
-            digest = hashlib.blake2b(token.encode("utf-8"), digest_size=8, key=key, person=_PERSON).digest()
-            known[token] = int.from_bytes(digest, "little")
-    return np.fromiter((known[token] for token in tokens), dtype=np.uint64, count=len(tokens))
+    digests = b"".join(
+        hashlib.blake2b(token.encode("utf-8"), digest_size=8, key=key, person=_PERSON).digest()
+        for token in tokens
+    )
+    return np.frombuffer(digests, dtype="<u8")
 
 
 def _letter_runs(text: pa.Array, rows: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -171,8 +166,7 @@ def hashed_token_counts(
     if any(len(field) != num_nodes for field in fields):
         raise ValueError(f"text arrays differ in length: {[len(field) for field in fields]}")
 
-    known: dict[str, int] = {}
-    parts = [_chunk_counts([field.slice(start, NODES_PER_CHUNK) for field in fields], dim, seed, known)
+    parts = [_chunk_counts([field.slice(start, NODES_PER_CHUNK) for field in fields], dim, seed)
              for start in range(0, num_nodes, NODES_PER_CHUNK)]
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
@@ -180,9 +174,7 @@ def hashed_token_counts(
     return TokenCounts(*(np.concatenate(columns) for columns in zip(*parts)), dim)
 
 
-def _chunk_counts(
-    fields: list[pa.Array], dim: int, seed: int, known: dict[str, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _chunk_counts(fields: list[pa.Array], dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(num_tokens, bucket, count)`` of one chunk of nodes (see :func:`hashed_token_counts`)."""
     num_nodes = len(fields[0])
     keys = []
@@ -190,7 +182,7 @@ def _chunk_counts(
         for uniques, codes, rows in _tokenize(field):
             if not codes.size:
                 continue
-            hashes = _token_hashes(uniques, seed, known)
+            hashes = _token_hashes(uniques, seed)
             buckets = (hashes % np.uint64(dim)).astype(np.int64)
             # Each token is one int64: (node * dim + bucket) * 2 + (sign > 0).
             positive = (hashes >> np.uint64(63) == 0).astype(np.int64)
