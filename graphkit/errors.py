@@ -207,12 +207,7 @@ class RowError(SchemaError, InvariantError):
     """
 
     def __init__(self, source: str, video_uid: str | None, rule: str, message: str) -> None:
-        self.source = source
-        self.video_uid = video_uid
-        self.node_id = None
-        self.rule = rule
-        self.message = message
-        Exception.__init__(self, _located(video_uid, None, rule, message, source))
+        InvariantError.__init__(self, video_uid, None, rule, message, source)
 
 
 class CsvExportError(GraphkitError):
