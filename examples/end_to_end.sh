@@ -21,4 +21,33 @@ gk show "$OUT/synthetic.parquet" --max-level 3 --png "$OUT/timeline.png"
 gk train "$OUT/synthetic.parquet" --dataset-root "$OUT/pyg" --on-disk --model hier --epochs 20 --seed 0 \
   --out "$OUT/hier"
 gk evaluate "$OUT/hier" --json | tee "$OUT/hier/test_metrics.json"
-echo "outputs in $OUT/: synthetic.parquet stats.json convert.json pyg/ timeline.png hier/"
+
+# A batch of the dataset through every hierarchy contrastive loss, embedded by the trained encoder.
+.venv/bin/python examples/tree_losses.py "$OUT/pyg" --run "$OUT/hier" --out "$OUT/losses.json"
+
+# Neo4j: a dev server of our own (Java 17 + Maven), the videos loaded, cookbook queries.
+outputs="synthetic.parquet stats.json convert.json pyg/ timeline.png hier/ losses.json"
+if ! command -v java > /dev/null || ! java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then
+    echo "skipping the Neo4j part: it needs Java 17 or later on PATH (found: $(java -version 2>&1 | head -1 || echo none))"
+elif ! command -v mvn > /dev/null; then
+    echo "skipping the Neo4j part: building the dev server needs Maven (mvn) on PATH"
+else
+    mkdir -p "$OUT/neo4j"
+    port=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+    export NEO4J_URI="bolt://127.0.0.1:$port" NEO4J_USERNAME=neo4j NEO4J_PASSWORD=graphkit-dev
+    gk neo4j serve --port "$port" > "$OUT/neo4j/server.log" 2>&1 &
+    server=$!
+    trap 'kill -INT $server 2> /dev/null; wait $server 2> /dev/null || true' EXIT
+    for _ in $(seq 600); do  # up to 5 minutes: the first start builds the launcher with Maven
+        grep -q '^bolt://' "$OUT/neo4j/server.log" && break
+        kill -0 $server 2> /dev/null || { cat "$OUT/neo4j/server.log" >&2; exit 1; }
+        sleep 0.5
+    done
+    grep -q '^bolt://' "$OUT/neo4j/server.log" || { echo "error: the Neo4j dev server did not start" >&2; exit 1; }
+    gk neo4j load "$OUT/synthetic.parquet"
+    gk neo4j query level_histogram --json > "$OUT/neo4j/level_histogram.json"
+    gk neo4j query deepest_videos --param limit=5 --json > "$OUT/neo4j/deepest_videos.json"
+    gk neo4j query deepest_videos --param limit=5
+    outputs="$outputs neo4j/"
+fi
+echo "outputs in $OUT/: $outputs"
