@@ -149,9 +149,9 @@ def plot_timeline(trees: TreeBatch, video: int | str = 0, *, max_level: int | No
     # Each segment on its level's row; the frontier once more on a bottom row of its own.
     rows = np.r_[one.level[shown], np.full(frontier.size, levels)]
     nodes = np.r_[shown, frontier]
-    for row, i in zip(rows.tolist(), nodes.tolist()):
-        ax.broken_barh([(float(one.start[i]), float(one.duration[i]))], (row - 0.4, 0.8),
-                       facecolors=colour.get(verbs[i], NO_CATEGORY_COLOUR), edgecolor="white", linewidth=0.3)
+    faces = [colour.get(verbs[i], NO_CATEGORY_COLOUR) for i in nodes.tolist()]
+    ax.barh(rows, one.duration[nodes], left=one.start[nodes], height=0.8, color=faces, edgecolor="white",
+            linewidth=0.3)
     bottom = "leaves" if max_level is None or levels <= max_level else f"cut at L{levels - 1}"
     ax.set_yticks(range(levels + 1), [f"L{lvl}" for lvl in range(levels)] + [bottom])
     ax.set_ylim(levels + 0.6, -0.6)
