@@ -226,25 +226,30 @@ def show(
         fields = (*STRUCTURE_FIELDS, "plm_action", "gpt")
         if html is not None:
             fields = (*fields, "plm_caption", "llama3_caption")
-        for trees in iter_tree_batches(sources, node_fields=fields, metadata=html is not None,
-                                       validation=validation_config(False, non_strict)):
-            uids = trees.video_uid.to_pylist()
-            if video is None or video in uids:
-                position = 0 if video is None else uids.index(video)
-                emit(format_tree(trees, position, max_level=max_level))
-                if png is not None:
-                    from graphkit.show import plot_timeline
+        found = None
+        # Over a large source the video may lie far in: a progress bar (on a terminal) counts the videos read.
+        with progress_bar("show: looking for the video", unit="videos") as (bar, task_id):
+            for trees in iter_tree_batches(sources, node_fields=fields, metadata=html is not None,
+                                           validation=validation_config(False, non_strict)):
+                bar.advance(task_id, trees.num_videos)
+                uids = trees.video_uid.to_pylist()
+                if video is None or video in uids:
+                    found = trees.select([0 if video is None else uids.index(video)])
+                    break
+        if found is None:
+            fail(f"no video {video!r} in {', '.join(sources)}")
+        emit(format_tree(found, 0, max_level=max_level))
+        if png is not None:
+            from graphkit.show import plot_timeline
 
-                    png.parent.mkdir(parents=True, exist_ok=True)
-                    plot_timeline(trees, position, max_level=max_level).savefig(png, dpi=120)
-                    console.print(f"timeline written to {png}")
-                if html is not None:
-                    from graphkit.viewer import render_html
+            png.parent.mkdir(parents=True, exist_ok=True)
+            plot_timeline(found, 0, max_level=max_level).savefig(png, dpi=120)
+            console.print(f"timeline written to {png}")
+        if html is not None:
+            from graphkit.viewer import render_html
 
-                    html.parent.mkdir(parents=True, exist_ok=True)
-                    html.write_text(render_html(trees, position, max_level=max_level), encoding="utf-8")
-                    console.print(f"viewer written to {html}")
-                return
-        fail(f"no video {video!r} in {', '.join(sources)}")
+            html.parent.mkdir(parents=True, exist_ok=True)
+            html.write_text(render_html(found, 0, max_level=max_level), encoding="utf-8")
+            console.print(f"viewer written to {html}")
 
     run(body)
