@@ -218,3 +218,18 @@ def test_the_deepest_real_video_depth_19(open_page, tmp_path):
     seen.page.fill("#search", word)
     assert set(seen.node_ids("#icicle rect.seg.match")) == expected and expected
     _screenshot(seen, tmp_path / "real.png")
+
+
+def test_double_click_zooms_to_a_segment_and_the_button_shows_the_whole_video(open_page, trees):
+    seen = open_page(trees)
+    data = viewer_data(trees)
+    k = 17
+    assert seen.page.get_attribute("#icicle", "viewBox").split()[:3] == ["0", "0", "256"]
+    seen.page.locator(f'#icicle rect[data-i="{k}"]').dblclick()
+    x, _, width, _ = (float(v) for v in seen.page.get_attribute("#icicle", "viewBox").split())
+    assert (x, x + width) == (data["nodes"]["start"][k], data["nodes"]["end"][k])
+    labels = seen.page.eval_on_selector_all("#axis span", "els => els.map(e => e.textContent)")
+    assert labels and all(x <= float(label.split()[0]) <= x + width for label in labels)
+    seen.page.click("#reset-zoom")
+    assert seen.page.get_attribute("#icicle", "viewBox").split()[:3] == ["0", "0", "256"]
+    assert seen.errors == []
