@@ -73,8 +73,9 @@ def _seconds(values: np.ndarray) -> list[float]:
 def viewer_data(trees: TreeBatch, video: int | str = 0, *, max_level: int | None = None) -> dict[str, Any]:
     """The data the viewer page draws, as plain JSON-ready values.
 
-    Nodes are listed in time order (a parent before its children, so a
-    subtree is the contiguous run ``i : i + size[i]``), columns as lists.
+    Nodes are listed in time order, a parent before its children (on
+    tiling trees the pre-order walk, so a subtree is the contiguous run
+    ``i : i + size[i]``); columns are lists.
 
     Args:
         trees (TreeBatch): The videos.

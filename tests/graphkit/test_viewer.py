@@ -100,3 +100,16 @@ def test_title_is_escaped():
 def test_unknown_video_is_refused(trees):
     with pytest.raises(KeyError, match="no video 'nope'"):
         render_html(trees, "nope")
+
+
+def test_an_n_ary_tree_read_non_strict_keeps_its_parents_and_sizes():
+    row = f.video_row("threeway001", splits={"": 8.0})
+    first, second = row["nodes"][1], row["nodes"][2]
+    third = dict(second, node_id="threeway001-n2", start=12.0, end=16.0, gpt=None)
+    second["end"] = 12.0
+    row["nodes"].append(third)
+    data = viewer_data(TreeBatch.from_arrow(f.table([row]), strict=False))
+    nodes = data["nodes"]
+    assert nodes["node_id"] == ["threeway001-nroot", first["node_id"], second["node_id"], "threeway001-n2"]
+    assert nodes["parent"] == [-1, 0, 0, 0] and nodes["size"] == [4, 1, 1, 1]
+    assert nodes["verb"][3] == -1 and data["verbs"][0]["count"] == 3
