@@ -9,7 +9,7 @@ shows
 - an **icicle timeline**: x is time, y the level, each segment a bar over its
   span, coloured by its verb (:func:`graphkit.palette.category_colours`: no
   two verbs of the video share a colour); the legend lists every verb shown,
-  with its segment count;
+  with its segment count, and a click on an entry fades every other verb;
 - a **collapsible tree**, children in time order;
 - the **details** of a segment (its id, span, level and every caption and
   ``gpt`` field) on hover, pinned by a click;

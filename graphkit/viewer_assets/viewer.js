@@ -101,9 +101,22 @@
     return entry;
   }
   for (var v = 0; v < verbs.length; v++) {
-    legendEntry(verbs[v].colour, verbs[v].name + " (" + verbs[v].count + ")").dataset.verb = verbs[v].name;
+    legendEntry(verbs[v].colour, verbs[v].name + " (" + verbs[v].count + ")").dataset.verb = String(v);
   }
-  legendEntry(data.no_verb_colour, "no verb").dataset.verb = "";
+  legendEntry(data.no_verb_colour, "no verb").dataset.verb = "-1";
+  // A click on a legend entry picks its verb: the other segments fade (a second click, or another entry, changes it).
+  var pickedVerb = null;
+  legend.addEventListener("click", function (event) {
+    var entry = event.target.closest(".entry");
+    if (!entry) { return; }
+    var v = Number(entry.dataset.verb);
+    pickedVerb = pickedVerb === v ? null : v;
+    var entries = legend.querySelectorAll(".entry");
+    for (var k = 0; k < entries.length; k++) {
+      entries[k].classList.toggle("picked", pickedVerb !== null && Number(entries[k].dataset.verb) === pickedVerb);
+    }
+    refresh();
+  });
 
   // ---- tree ----
   var items = new Array(n), rows = new Array(n), toggles = new Array(n);
@@ -239,19 +252,24 @@
     haystack[i] = parts.join("\n").toLowerCase();
   }
   var count = document.getElementById("match-count");
-  function search(term) {
-    term = term.trim().toLowerCase();
+  var term = "";
+  function refresh() {
     var found = 0, first = -1;
     for (var i = 0; i < n; i++) {
       var hit = term !== "" && haystack[i].indexOf(term) >= 0;
+      var other = pickedVerb !== null && nodes.verb[i] !== pickedVerb;
       rects[i].classList.toggle("match", hit);
-      rects[i].classList.toggle("dim", term !== "" && !hit);
+      rects[i].classList.toggle("dim", (term !== "" && !hit) || other);
       rows[i].classList.toggle("match", hit);
+      rows[i].classList.toggle("verb", pickedVerb !== null && !other);
       if (hit) { found++; reveal(i); if (first < 0) { first = i; } }
     }
     count.textContent = term === "" ? "" : found === 1 ? "1 matching segment" : found + " matching segments";
     if (first >= 0) { rows[first].scrollIntoView({block: "nearest"}); }
   }
-  document.getElementById("search").addEventListener("input", function (event) { search(event.target.value); });
+  document.getElementById("search").addEventListener("input", function (event) {
+    term = event.target.value.trim().toLowerCase();
+    refresh();
+  });
   document.body.dataset.ready = "true";
 })();

@@ -233,3 +233,18 @@ def test_double_click_zooms_to_a_segment_and_the_button_shows_the_whole_video(op
     seen.page.click("#reset-zoom")
     assert seen.page.get_attribute("#icicle", "viewBox").split()[:3] == ["0", "0", "256"]
     assert seen.errors == []
+
+
+def test_a_click_on_a_legend_entry_picks_its_verb(open_page, trees):
+    seen = open_page(trees)
+    data = viewer_data(trees)
+    chop = [v["name"] for v in data["verbs"]].index("chop")
+    expected = {node_id for node_id, verb in zip(data["nodes"]["node_id"], data["nodes"]["verb"]) if verb == chop}
+    assert len(expected) == 2
+    seen.page.locator("#legend .entry", has_text="chop (").click()
+    assert set(seen.node_ids("#icicle rect.seg:not(.dim)")) == expected
+    assert set(seen.node_ids("#tree .row.verb")) == expected
+    assert seen.page.locator("#legend .entry.picked").inner_text() == "chop (2)"
+    seen.page.locator("#legend .entry", has_text="chop (").click()  # again: every verb
+    assert seen.node_ids("#icicle rect.seg.dim") == [] and seen.node_ids("#tree .row.verb") == []
+    assert seen.errors == []
