@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end on generated data: synthetic Action100M parquet ->
 # validated statistics -> a compact on-disk PyG dataset (sharded, memory-mapped) ->
-# one video's tree and timeline -> a hierarchy-aware GNN baseline trained from that
+# one video's tree, timeline and interactive viewer -> a hierarchy-aware GNN baseline trained from that
 # dataset on disk and evaluated (metrics printed as JSON).
 # Usage: bash examples/end_to_end.sh [OUT_DIR] [VIDEOS]
 set -euo pipefail
@@ -16,7 +16,7 @@ gk synth --videos "$VIDEOS" --seed 0 --out "$OUT/synthetic.parquet"
 gk stats "$OUT/synthetic.parquet"
 gk stats "$OUT/synthetic.parquet" --json > "$OUT/stats.json"
 gk convert "$OUT/synthetic.parquet" --out "$OUT/pyg" --on-disk --json | tee "$OUT/convert.json"
-gk show "$OUT/synthetic.parquet" --max-level 3 --png "$OUT/timeline.png"
+gk show "$OUT/synthetic.parquet" --max-level 3 --png "$OUT/timeline.png" --html "$OUT/viewer.html" --overwrite
 # Trains from the shards convert wrote (reused as they match their inputs, not processed again).
 gk train "$OUT/synthetic.parquet" --dataset-root "$OUT/pyg" --on-disk --model hier --epochs 20 --seed 0 \
   --out "$OUT/hier"
@@ -26,7 +26,7 @@ gk evaluate "$OUT/hier" --json | tee "$OUT/hier/test_metrics.json"
 .venv/bin/python examples/tree_losses.py "$OUT/pyg" --run "$OUT/hier" --out "$OUT/losses.json"
 
 # Neo4j: a dev server of our own (Java 17 + Maven), the videos loaded, cookbook queries.
-outputs="synthetic.parquet stats.json convert.json pyg/ timeline.png hier/ losses.json"
+outputs="synthetic.parquet stats.json convert.json pyg/ timeline.png viewer.html hier/ losses.json"
 if ! command -v java > /dev/null || ! java -version 2>&1 | grep -Eq 'version "(1[7-9]|2[0-9])'; then
     echo "skipping the Neo4j part: it needs Java 17 or later on PATH (found: $(java -version 2>&1 | head -1 || echo none))"
 elif ! command -v mvn > /dev/null; then

@@ -47,7 +47,8 @@ def test_the_wheel_holds_only_the_graphkit_package_and_its_data(wheel):
     assert tops == {"graphkit", f"{wheel.name.split('-')[0]}-{wheel.name.split('-')[1]}.dist-info"}
     for required in ("graphkit/loaders/__init__.py", "graphkit/models/__init__.py", "graphkit/models/hier.py",
                      "graphkit/loaders/neo4j/queries/step_sequence.cypher",
-                     "graphkit/loaders/neo4j/devserver/pom.xml"):
+                     "graphkit/loaders/neo4j/devserver/pom.xml", "graphkit/viewer_assets/viewer.html",
+                     "graphkit/viewer_assets/viewer.css", "graphkit/viewer_assets/viewer.js"):
         assert required in names
     assert any(name.endswith("/DevServer.java") for name in names)
     assert not any("/target/" in name or name.endswith(".pyc") for name in names)
@@ -75,6 +76,9 @@ def test_the_installed_wheel_runs_end_to_end_outside_the_checkout(wheel, tmp_pat
     _run(graphkit, "synth", "--videos", "30", "--seed", "2", "--mean-duration", "60", "--out", data,
          cwd=tmp_path, env=env)
     _run(graphkit, "convert", data, "--out", tmp_path / "dataset", cwd=tmp_path, env=env)
+    # The viewer's page, style and script come from the wheel's package data.
+    _run(graphkit, "show", data, "--html", tmp_path / "viewer.html", cwd=tmp_path, env=env)
+    assert 'id="graphkit-data"' in (tmp_path / "viewer.html").read_text(encoding="utf-8")
     trained = json.loads(_run(graphkit, "train", data, "--model", "hier", "--epochs", "1", "--hidden", "16",
                               "--device", "cpu", "--out", tmp_path / "run", "--json", cwd=tmp_path, env=env))
     assert trained["epochs_run"] == 1 and (tmp_path / "run" / "model.pt").is_file()

@@ -3,7 +3,8 @@
 ``synth`` writes synthetic Action100M parquet; ``stats`` prints counts,
 coverage and labels (``--json``: the stable contract of :mod:`graphkit.stats`);
 ``convert`` builds a cached PyG dataset directory (``--on-disk --engine ray``:
-on a Ray cluster); ``show`` prints a video's tree and draws its timeline.
+on a Ray cluster); ``show`` prints a video's tree, draws its timeline (PNG) and writes an
+interactive viewer (one self-contained HTML file).
 """
 
 from __future__ import annotations
@@ -199,30 +200,56 @@ def show(
     sources: Sources,
     video: Annotated[Optional[str], typer.Option(help="video_uid to show (default: the first).")] = None,
     png: Annotated[Optional[Path], typer.Option(help="Also draw the timeline to this PNG.")] = None,
-    max_level: Annotated[Optional[int], typer.Option(help="Deepest level printed.", min=0)] = None,
+    html: Annotated[Optional[Path], typer.Option(
+        help="Also write an interactive page (icicle, tree, details, search) to this self-contained HTML file."
+    )] = None,
+    max_level: Annotated[Optional[int], typer.Option(
+        help="Deepest level printed, drawn (--png) and shown (--html).", min=0)] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing --png or --html file (default: refuse it).")] = False,
     non_strict: NonStrict = False,
 ) -> None:
-    """Print a video's tree and draw its timeline."""
+    """Print a video's tree; draw its timeline (--png) or write an interactive viewer (--html)."""
+    from graphkit.errors import OutputExistsError
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.schema import STRUCTURE_FIELDS
     from graphkit.show import format_tree
 
     def body() -> None:
-        if png is not None:
-            check_out_file(png, "--png")
+        outputs = [(option, path) for option, path in (("--png", png), ("--html", html)) if path is not None]
+        for option, path in outputs:
+            check_out_file(path, option)
+            if path.exists() and not overwrite:
+                raise OutputExistsError(f"{option} {path} exists; give a new path, or --overwrite to replace it")
+        if png is not None and html is not None and png.absolute() == html.absolute():
+            raise ValueError(f"--png and --html are the same file ({png}); give each its own")
         fields = (*STRUCTURE_FIELDS, "plm_action", "gpt")
-        for trees in iter_tree_batches(sources, node_fields=fields, validation=validation_config(False, non_strict)):
-            uids = trees.video_uid.to_pylist()
-            if video is None or video in uids:
-                position = 0 if video is None else uids.index(video)
-                emit(format_tree(trees, position, max_level=max_level))
-                if png is not None:
-                    from graphkit.show import plot_timeline
+        if html is not None:
+            fields = (*fields, "plm_caption", "llama3_caption")
+        found = None
+        # Over a large source the video may lie far in: a progress bar (on a terminal) counts the videos read.
+        with progress_bar("show: looking for the video", unit="videos") as (bar, task_id):
+            for trees in iter_tree_batches(sources, node_fields=fields, metadata=html is not None,
+                                           validation=validation_config(False, non_strict)):
+                bar.advance(task_id, trees.num_videos)
+                uids = trees.video_uid.to_pylist()
+                if video is None or video in uids:
+                    found = trees.select([0 if video is None else uids.index(video)])
+                    break
+        if found is None:
+            fail(f"no video {video!r} in {', '.join(sources)}")
+        emit(format_tree(found, 0, max_level=max_level))
+        if png is not None:
+            from graphkit.show import plot_timeline
 
-                    png.parent.mkdir(parents=True, exist_ok=True)
-                    plot_timeline(trees, position).savefig(png, dpi=120)
-                    console.print(f"timeline written to {png}")
-                return
-        fail(f"no video {video!r} in {', '.join(sources)}")
+            png.parent.mkdir(parents=True, exist_ok=True)
+            plot_timeline(found, 0, max_level=max_level).savefig(png, dpi=120)
+            console.print(f"timeline written to {png}")
+        if html is not None:
+            from graphkit.viewer import render_html
+
+            html.parent.mkdir(parents=True, exist_ok=True)
+            html.write_text(render_html(found, 0, max_level=max_level), encoding="utf-8")
+            console.print(f"viewer written to {html}")
 
     run(body)

@@ -164,6 +164,20 @@ CASES: list[tuple[str, Args, list[str]]] = [
      ["--png", "is a directory"]),
     ("message-with-rich-markup-shown-verbatim", lambda w, t: ["show", str(w.data), "--video", "[bold]x:x:"],
      ["no video '[bold]x:x:' in"]),
+    ("show-html-exists", lambda w, t: ["show", str(w.data), "--html", str(w.text_file)],
+     ["--html", "notes.txt exists; give a new path, or --overwrite to replace it"]),
+    ("show-png-exists", lambda w, t: ["show", str(w.data), "--png", str(w.text_file)],
+     ["--png", "notes.txt exists; give a new path, or --overwrite to replace it"]),
+    ("show-html-is-a-directory", lambda w, t: ["show", str(w.data), "--html", str(t)],
+     ["--html", "is a directory"]),
+    ("show-html-under-a-file", lambda w, t: ["show", str(w.data), "--html", str(w.text_file / "v.html")],
+     ["--html", "notes.txt is a file, not a directory"]),
+    ("show-png-and-html-one-file", lambda w, t: ["show", str(w.data), "--png", str(t / "v"), "--html", str(t / "v")],
+     ["--png and --html are the same file", "give each its own"]),
+    ("show-html-unknown-video", lambda w, t: ["show", str(w.data), "--video", "nosuchvideo", "--html", str(t / "v.html")],
+     ["no video 'nosuchvideo' in"]),
+    ("show-html-negative-max-level", lambda w, t: ["show", str(w.data), "--html", str(t / "v.html"), "--max-level", "-2"],
+     ["Invalid value for '--max-level'"]),
     # train
     ("train-out-is-a-file", lambda w, t: ["train", str(w.data), "--out", str(w.text_file), *TINY],
      ["--out", "notes.txt is a file, not a directory"]),
@@ -330,7 +344,8 @@ def unwritable(tmp_path) -> Path:
     lambda w, out: ["convert", str(w.data), "--out", str(out), "--on-disk"],
     lambda w, out: ["train", str(w.data), "--out", str(out), *TINY],
     lambda w, out: ["neo4j", "export-csv", str(w.data), "--out", str(out)],
-], ids=["synth", "convert", "convert-on-disk", "train", "export-csv"])
+    lambda w, out: ["show", str(w.data), "--html", str(out / "viewer.html")],
+], ids=["synth", "convert", "convert-on-disk", "train", "export-csv", "show-html"])
 def test_an_output_that_cannot_be_created_is_one_line(ws, unwritable, args):
     out = unwritable / "graphkit-unwritable"
     line = one_error_line(runner.invoke(app, args(ws, out)))
@@ -345,6 +360,8 @@ def test_misuse_leaves_nothing_written(ws, tmp_path):
         ["train", str(tmp_path / "nope.parquet"), "--out", str(tmp_path / "run"), *TINY],
         ["neo4j", "export-csv", str(ws.data), "--out", str(tmp_path / "csv"), "--import-into", str(ws.text_file)],
         ["convert", str(tmp_path / "nope.parquet"), "--out", str(tmp_path / "ds")],
+        ["show", str(ws.data), "--video", "nosuchvideo", "--html", str(tmp_path / "v.html"),
+         "--png", str(tmp_path / "v.png")],
     ]
     for args in cases:
         one_error_line(runner.invoke(app, args))
