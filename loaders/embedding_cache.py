@@ -55,7 +55,8 @@ from graphkit.features import TextEncoder, text_encoder, text_encoder_info
 from graphkit.loaders.user_cache import cache_dir
 from graphkit.typing import StringArrayLike
 
-__all__ = ["DATABASE", "default_cache_dir", "text_hashes", "EmbeddingCache", "CachedEncoder", "cached_text_encoder"]
+__all__ = ["DATABASE", "default_cache_dir", "text_hashes", "EmbeddingCache", "CachedEncoder", "cached_text_encoder",
+           "clear_cached_encoders"]
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +258,11 @@ class CachedEncoder:
         self.misses = 0
 
     @property
+    def loaded(self) -> bool:
+        """Whether the wrapped encoder exists (a factory is called only on a miss)."""
+        return self._encoder is not None
+
+    @property
     def encoder(self) -> TextEncoder:
         """The wrapped encoder (made on first use when a factory was given)."""
         if self._encoder is None:
@@ -336,3 +342,8 @@ def cached_text_encoder(name: str, cache_dir: str | Path | None = None) -> Cache
     """
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return _shared(name, str(directory))
+
+
+def clear_cached_encoders() -> None:
+    """Forget this process's shared encoders (:func:`cached_text_encoder`): the next call starts afresh."""
+    _shared.cache_clear()
