@@ -55,6 +55,7 @@ def test_each_distinct_text_is_encoded_once_and_a_hit_is_the_stored_vector(tmp_p
     assert second.tobytes() == first.tobytes()  # exactly the stored vectors
     stored, hit = EmbeddingCache(tmp_path).lookup("counting", "1", text_hashes(["cut paper"]), 6)
     assert hit.all() and stored[0].tobytes() == first[0].tobytes()
+    assert repr(again) == f"CachedEncoder('counting', version='1', dim=6, cache=EmbeddingCache({str(tmp_path)!r}))"
 
 
 def test_a_changed_text_misses(tmp_path):
