@@ -36,9 +36,11 @@ from graphkit import schema
 from graphkit.features import (
     TEMPORAL_COLUMNS,
     FeatureConfig,
+    TextEncoder,
     TokenCounts,
     hashed_token_counts,
     temporal_features,
+    text_encoder,
 )
 from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
 from graphkit.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_of
@@ -82,7 +84,9 @@ class NodeTask:
         Returns:
             dict[str, Any]: ``label``, ``top_k``, ``split_seed``, ``fractions``
             (a list) and ``features`` (``text_fields`` as a list, ``dim``,
-            ``seed``, ``temporal``).
+            ``seed``, ``temporal``, and ``text_encoder`` unless it is the
+            default ``"hashing"``, so the keys of hashed datasets stay as
+            they were).
 
         Examples:
             >>> task = NodeTask(label="actor", top_k=None, features=FeatureConfig(dim=8))
@@ -99,7 +103,7 @@ class NodeTask:
                 "dim": self.features.dim,
                 "seed": self.features.seed,
                 "temporal": self.features.temporal,
-            },
+            } | ({"text_encoder": self.features.text_encoder} if self.features.text_encoder != "hashing" else {}),
         }
 
     @classmethod
@@ -202,9 +206,39 @@ class NodeTask:
         }
         return {name: temporal[name] for name in TEMPORAL_COLUMNS}
 
-    def feature_matrix(self, trees: TreeBatch) -> np.ndarray:
-        """``[N, F]`` float32 node features (no ``gpt`` text): :func:`graphkit.features.node_features`'s."""
-        return self.features_from_counts(trees, self.token_counts(trees))
+    def feature_matrix(self, trees: TreeBatch, encoder: TextEncoder | None = None) -> np.ndarray:
+        """``[N, F]`` float32 node features (no ``gpt`` text): :func:`graphkit.features.node_features`'s.
+
+        Args:
+            trees (TreeBatch): The videos.
+            encoder (TextEncoder, optional): The :obj:`features.text_encoder`
+                to embed with (e.g. a cached one); :obj:`None` makes one when
+                the features are embedded. (default: :obj:`None`)
+        """
+        return self.features_from_counts(trees, self.token_counts(trees), self.text_embeddings(trees, encoder))
+
+    def text_embeddings(self, trees: TreeBatch, encoder: TextEncoder | None = None) -> np.ndarray | None:
+        """The embedded text block of :meth:`feature_matrix`, as it is stored: ``float16``.
+
+        Each segment's text fields are joined with a space (nulls skipped),
+        as :func:`graphkit.features.node_features` joins them.
+
+        Args:
+            trees (TreeBatch): The videos.
+            encoder (TextEncoder, optional): What embeds; :obj:`None` makes
+                :obj:`features.text_encoder` (:func:`graphkit.features.text_encoder`).
+                (default: :obj:`None`)
+
+        Returns:
+            numpy.ndarray or None: ``[N, dim]`` float16; :obj:`None` unless
+            :attr:`FeatureConfig.embedded <graphkit.features.FeatureConfig.embedded>`.
+        """
+        if not self.features.embedded:
+            return None
+        texts = self._text_columns(trees)
+        joined = texts[0] if len(texts) == 1 else pc.binary_join_element_wise(*texts, " ", null_handling="skip")
+        encoder = text_encoder(self.features.text_encoder) if encoder is None else encoder
+        return np.asarray(encoder.encode(joined), dtype=np.float32).astype(np.float16)
 
     def token_counts(self, trees: TreeBatch) -> TokenCounts | None:
         """The hashed text block of :meth:`feature_matrix` in sparse, exact form.
@@ -213,12 +247,14 @@ class NodeTask:
             TokenCounts or None: The segments' nonzero buckets; :obj:`None`
             when the features have no text field.
         """
-        if not self.features.text_fields:
+        if not self.features.text_fields or self.features.embedded:
             return None
         return hashed_token_counts(self._text_columns(trees), self.features.dim, seed=self.features.seed)
 
-    def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None) -> np.ndarray:
-        """:meth:`feature_matrix` rebuilt from the tree and its :meth:`token_counts`, bit for bit.
+    def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None,
+                             embeddings: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`feature_matrix` rebuilt from the tree, its :meth:`token_counts` and
+        :meth:`text_embeddings`, bit for bit.
 
         Examples:
             >>> from graphkit.testing import example_rows
@@ -228,12 +264,15 @@ class NodeTask:
             (6, 261)
         """
         blocks = [] if tokens is None else [tokens.to_dense()]
+        if embeddings is not None:
+            blocks.append(np.asarray(embeddings).astype(np.float32))
         if self.features.temporal:
             blocks.append(temporal_features(*self._temporal_columns(trees).values()))
         return np.concatenate(blocks, axis=1)
 
-    def arrays(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> dict[str, np.ndarray]:
-        """Features, labels and masks of every segment, in node order.
+    def arrays(self, trees: TreeBatch, vocabulary: LabelVocabulary,
+               encoder: TextEncoder | None = None) -> dict[str, np.ndarray]:
+        """Features, labels and masks of every segment, in node order (``encoder``: see :meth:`feature_matrix`).
 
         Returns:
             dict[str, numpy.ndarray]: ``x`` ``[N, F]`` float32; ``y`` ``[N]``
@@ -242,7 +281,7 @@ class NodeTask:
             ``test_mask`` over labelled segments of each split.
         """
         y = vocabulary.encode(self._label_text(trees)).astype(np.int64)
-        return segment_arrays(self.feature_matrix(trees), y, self.split(trees)[trees.video_index])
+        return segment_arrays(self.feature_matrix(trees, encoder), y, self.split(trees)[trees.video_index])
 
 
 def segment_arrays(x: np.ndarray, y: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:

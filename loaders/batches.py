@@ -180,11 +180,13 @@ class ShardedVideos:
             level=joined(2, "level").astype(np.int16), start=joined(2, "start"), end=joined(2, "end"),
             tiling=self.tiling,
         )
-        token_counts = None
-        if self.task.features.text_fields:
+        token_counts, embeddings = None, None
+        if self.task.features.embedded:
+            embeddings = joined(2, "embedding")
+        elif self.task.features.text_fields:
             token_counts = TokenCounts(joined(2, "num_tokens").astype(np.int64), joined(3, "bucket").astype(np.int64),
                                        joined(3, "count").astype(np.int64), self.task.features.dim)
-        data = segment_arrays(self.task.features_from_counts(trees, token_counts), joined(2, "y"),
+        data = segment_arrays(self.task.features_from_counts(trees, token_counts, embeddings), joined(2, "y"),
                               split[video_index])
         return to_hetero_batch(trees, {name: value for name, value in data.items() if name != "split"})
 

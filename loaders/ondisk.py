@@ -42,10 +42,11 @@ from typing import Any
 
 from graphkit import __version__
 from graphkit.errors import DatasetError, InvariantError
+from graphkit.features import text_encoder_info
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.fragments import fragment_name, plan_fragments
 from graphkit.loaders.parquet import ParquetFragment
-from graphkit.loaders.shards import SHARD_TABLES, Shard, ShardInfo, ShardWriter
+from graphkit.loaders.shards import Shard, ShardInfo, ShardWriter, shard_tables
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.redact import redact
 from graphkit.tasks import NodeTask
@@ -123,7 +124,9 @@ def dataset_key(fragments: Sequence[Any], task: NodeTask, validation: Validation
     """What a dataset is built from: format, graphkit version, task, validation and each input file's identity.
 
     The task holds the label kind, the vocabulary options (``top_k``), the
-    split and the feature options. A file is identified by its path, size
+    split and the feature options; embedded features add the encoder's name,
+    version and width (``text_encoder``: a new model or tokenizer rebuilds
+    the dataset). A file is identified by its path, size
     and modification time; a source that is not a local file (a URL, a
     table, a dataset) cannot be checked, and its key says so
     (``"unkeyed"``), so such a cache is never reused for sources given
@@ -142,8 +145,11 @@ def dataset_key(fragments: Sequence[Any], task: NodeTask, validation: Validation
             inputs.setdefault(name, {"source": name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
         else:
             inputs.setdefault(name, {"source": name, "unkeyed": True})
-    return {"format": FORMAT_VERSION, "graphkit": __version__, "task": task.to_dict(),
-            "validation": _validation_dict(validation), "inputs": list(inputs.values())}
+    key = {"format": FORMAT_VERSION, "graphkit": __version__, "task": task.to_dict(),
+           "validation": _validation_dict(validation), "inputs": list(inputs.values())}
+    if task.features.embedded:
+        key["text_encoder"] = dataclasses.asdict(text_encoder_info(task.features.text_encoder))
+    return key
 
 
 def key_matches(stored: dict[str, Any], key: dict[str, Any]) -> bool:
@@ -383,7 +389,8 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
         if not isinstance(entry, dict) or not {"name", "bytes"} <= set(entry):
             _corrupt(path, f"lists a shard it does not describe: {entry!r}")
         shard = Path(directory) / str(entry["name"])
-        files = [shard / f"{table}.arrow" for table in SHARD_TABLES]
+        tables = shard_tables(NodeTask.from_dict(manifest["task"]))
+        files = [shard / f"{table}.arrow" for table in tables]
         absent = [str(f) for f in files if not f.is_file()]
         if absent:
             raise DatasetError(f"{absent[0]} is missing; run convert again")

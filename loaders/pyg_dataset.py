@@ -43,6 +43,7 @@ from torch_geometric.data import Dataset, HeteroData, InMemoryDataset
 from graphkit.errors import DatasetError
 from graphkit.labels import LabelVocabulary
 from graphkit.loaders.batches import ShardedVideos
+from graphkit.loaders.embedding_cache import cached_text_encoder
 from graphkit.loaders.fragments import plan_fragments
 from graphkit.loaders.ondisk import MANIFEST, build_shards, dataset_key, key_matches, read_manifest
 from graphkit.loaders.sources import source_list
@@ -303,10 +304,11 @@ class Action100MDataset(_Action100MBase, InMemoryDataset):
         vocabulary = self._fit_vocabulary()
         report = ValidationReport()
         parts, arrays = [], []
+        encoder = cached_text_encoder(self.task.features.text_encoder) if self.task.features.embedded else None
         for trees in self._batches(self.task.node_fields, report):
             if trees.num_videos:
                 parts.append(trees)
-                arrays.append(self.task.arrays(trees, vocabulary))
+                arrays.append(self.task.arrays(trees, vocabulary, encoder))
         if not parts:
             raise ValueError(f"no valid video in {self.sources}")
         trees = TreeBatch.concat(parts)

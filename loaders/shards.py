@@ -12,7 +12,14 @@ memory-mapped (zero-copy) so a batch of videos is a few vectorized gathers:
 * ``tokens.arrow``: per nonzero hash bucket of a segment, ``bucket`` and its
   signed token ``count`` (:class:`~graphkit.features.TokenCounts`);
 * ``labels.arrow``: the shard's distinct ``label`` strings and how many
-  training segments carry each (``train_count``).
+  training segments carry each (``train_count``);
+* ``embeddings.arrow``, only when the task's text block is a sentence
+  embedding (:attr:`FeatureConfig.embedded
+  <graphkit.features.FeatureConfig.embedded>`): per segment its
+  ``embedding``, a fixed-size list of ``float16`` (then ``tokens.arrow`` is
+  empty). The vectors come from the shared on-disk embedding cache
+  (:func:`graphkit.loaders.embedding_cache.cached_text_encoder`), so each
+  distinct text is embedded once across runs and datasets.
 
 Integer columns take the narrowest dtype that holds the shard's values. No
 derived array is stored: the edges, heights and child orders come back from
@@ -50,13 +57,28 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graphkit.features import TextEncoder
+from graphkit.loaders.embedding_cache import cached_text_encoder
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
 
-__all__ = ["SHARD_TABLES", "ShardInfo", "ShardWriter", "Shard", "narrowest_int"]
+__all__ = ["SHARD_TABLES", "EMBEDDINGS", "shard_tables", "ShardInfo", "ShardWriter", "Shard", "narrowest_int"]
 
 #: The tables of a shard, in checksum order.
 SHARD_TABLES: tuple[str, ...] = ("videos", "segments", "tokens", "labels")
+
+#: The table of segment embeddings, last in checksum order, present only for embedded features.
+EMBEDDINGS: str = "embeddings"
+
+
+def shard_tables(task: NodeTask) -> tuple[str, ...]:
+    """The tables a shard of ``task`` holds, in checksum order.
+
+    Examples:
+        >>> shard_tables(NodeTask())
+        ('videos', 'segments', 'tokens', 'labels')
+    """
+    return (*SHARD_TABLES, EMBEDDINGS) if task.features.embedded else SHARD_TABLES
 
 _INT_TYPES = (np.int8, np.int16, np.int32, np.int64)
 _UINT_TYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
@@ -121,12 +143,19 @@ class ShardWriter:
         task (NodeTask): Features (the text fields hashed) and labels.
         videos_per_shard (int, optional): Videos that make a shard full.
             (default: :obj:`1024`)
+        encoder (TextEncoder, optional): What embeds the text when the
+            task's features are embedded. (default: this process's
+            :func:`~graphkit.loaders.embedding_cache.cached_text_encoder`)
     """
 
-    def __init__(self, directory: str | Path, task: NodeTask, videos_per_shard: int = 1024) -> None:
+    def __init__(self, directory: str | Path, task: NodeTask, videos_per_shard: int = 1024,
+                 encoder: TextEncoder | None = None) -> None:
         self.directory = Path(directory)
         self.task = task
         self.videos_per_shard = videos_per_shard
+        if encoder is None and task.features.embedded:
+            encoder = cached_text_encoder(task.features.text_encoder)
+        self.encoder = encoder
         self._pending: list[dict[str, np.ndarray]] = []
         self._uids: list[pa.Array] = []
         self._label_codes: dict[str, int] = {}
@@ -138,6 +167,7 @@ class ShardWriter:
         if trees.num_videos == 0:
             return
         tokens = self.task.token_counts(trees)
+        embeddings = self.task.text_embeddings(trees, self.encoder)
         labels = self.task.labels(trees)
         codes = self._label_codes_of(labels)
         split = self.task.split(trees)
@@ -160,7 +190,7 @@ class ShardWriter:
             "num_tokens": narrowest_int(num_tokens),
             "bucket": narrowest_int(np.zeros(0, np.int64) if tokens is None else tokens.bucket),
             "count": narrowest_int(np.zeros(0, np.int64) if tokens is None else tokens.count),
-        })
+        } | ({} if embeddings is None else {"embedding": embeddings}))
         self._uids.append(trees.video_uid)
         self._videos += trees.num_videos
 
@@ -203,6 +233,10 @@ class ShardWriter:
                 "train_count": pa.array(self._train_counts.astype(np.int64)),
             }),
         }
+        if "embedding" in columns:
+            vectors = columns["embedding"]
+            tables[EMBEDDINGS] = pa.table({"embedding": pa.FixedSizeListArray.from_arrays(
+                pa.array(vectors.reshape(-1), pa.float16()), vectors.shape[1])})
         info = _write_shard(self.directory / name, tables)
         self._pending, self._uids, self._label_codes, self._videos = [], [], {}, 0
         self._train_counts = np.zeros(0, dtype=np.int64)
@@ -217,7 +251,9 @@ class ShardWriter:
 def _write_shard(path: Path, tables: dict[str, pa.Table]) -> ShardInfo:
     path.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    for name in SHARD_TABLES:
+    for name in (*SHARD_TABLES, EMBEDDINGS):
+        if name not in tables:
+            continue
         sink = pa.BufferOutputStream()
         with pa.ipc.new_file(sink, tables[name].schema) as writer:
             writer.write_table(tables[name])
@@ -240,10 +276,15 @@ class Shard:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         # The maps stay open as long as the shard: its columns are views of them.
-        self._maps = {name: pa.memory_map(str(self.path / f"{name}.arrow"), "r") for name in SHARD_TABLES}
+        names = [*SHARD_TABLES, *([EMBEDDINGS] if (self.path / f"{EMBEDDINGS}.arrow").is_file() else [])]
+        self._maps = {name: pa.memory_map(str(self.path / f"{name}.arrow"), "r") for name in names}
         tables = {name: pa.ipc.open_file(source).read_all() for name, source in self._maps.items()}
         self.videos, self.labels = tables["videos"], tables["labels"]
         self._segments = {name: _numpy(tables["segments"], name) for name in tables["segments"].column_names}
+        if EMBEDDINGS in tables:  # [segments, dim] float16, a view of the map
+            column = tables[EMBEDDINGS].column("embedding").combine_chunks()
+            self._segments["embedding"] = column.values.to_numpy(zero_copy_only=False).reshape(
+                len(column), column.type.list_size)
         self._tokens = {name: _numpy(tables["tokens"], name) for name in tables["tokens"].column_names}
         self.split = _numpy(self.videos, "split")
         self.video_uid = self.videos.column("video_uid").combine_chunks()
@@ -264,7 +305,9 @@ class Shard:
         Returns:
             tuple: ``(video_uid, split, segments, tokens)``: the videos' ids
             and split codes, and their segment and token columns
-            concatenated in that order (integer columns as stored).
+            concatenated in that order (integer columns as stored; a
+            shard with embeddings adds the ``[n, dim]`` float16
+            ``"embedding"`` to the segment columns).
         """
         videos = np.asarray(videos, dtype=np.int64)
         rows = _ranges(self.segment_ptr[videos], self.segment_ptr[videos + 1])

@@ -79,6 +79,10 @@ class TrainConfig:
             threads can be several times slower). (default: :obj:`None`)
         workers (int, optional): ``DataLoader`` worker processes building
             the next batches while the model trains. (default: :obj:`0`)
+        text_encoder (str, optional): The caption features' encoder, one of
+            :data:`graphkit.features.TEXT_ENCODERS` (``"minilm"``: sentence
+            embeddings, each distinct text embedded once through the on-disk
+            embedding cache). (default: :obj:`"hashing"`)
 
     Raises:
         ValueError: If a value is out of range or the model or label is unknown.
@@ -116,6 +120,7 @@ class TrainConfig:
     on_disk: bool = False
     threads: int | None = None
     workers: int = 0
+    text_encoder: str = "hashing"
 
     def __post_init__(self) -> None:
         from graphkit.labels import LABEL_KINDS
@@ -155,6 +160,10 @@ class TrainConfig:
             raise ValueError(f"dropout={self.dropout!r} must lie in [0, 1)")
         if not 0.0 < self.label_fraction <= 1.0:
             raise ValueError(f"label_fraction={self.label_fraction!r} must lie in (0, 1]")
+        from graphkit.features import TEXT_ENCODERS
+
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ValueError(f"text_encoder={self.text_encoder!r}; expected one of {TEXT_ENCODERS}")
         resolve_device(self.device)
 
     @property
@@ -167,8 +176,8 @@ class TrainConfig:
         from graphkit.features import FeatureConfig
         from graphkit.tasks import NodeTask
 
-        return NodeTask(label=self.label, features=FeatureConfig(dim=self.feature_dim), top_k=self.top_k,
-                        split_seed=self.split_seed)
+        features = FeatureConfig(dim=self.feature_dim, text_encoder=self.text_encoder)
+        return NodeTask(label=self.label, features=features, top_k=self.top_k, split_seed=self.split_seed)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``sources`` as a list)."""

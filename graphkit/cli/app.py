@@ -35,7 +35,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -49,6 +49,9 @@ __all__ = [
     "progress_bar",
     "TYPER_SETTINGS",
     "BatchSize",
+    "EmbeddingCache",
+    "TextEncoderName",
+    "use_embedding_cache",
     "NonStrict",
     "OneLineErrors",
     "SkipInvalid",
@@ -240,6 +243,22 @@ NonStrict = Annotated[
     bool, typer.Option("--non-strict", help="Accept n-ary trees whose children need not tile their parent.")
 ]
 BatchSize = Annotated[int, typer.Option(help="Videos per record batch.", min=1)]
+
+# Sentence-embedding features (convert, train): the encoder and its on-disk cache.
+TextEncoderName = Annotated[str, typer.Option(
+    "--text-encoder", help="Caption features: hashing (bag of words) or minilm (MiniLM-L6-v2 sentence embeddings, "
+    "each distinct text embedded once through the on-disk embedding cache; on the GPU when present).")]
+EmbeddingCache = Annotated[Optional[Path], typer.Option(
+    "--embedding-cache", help="Embedding cache directory (default: $GRAPHKIT_EMBEDDING_CACHE, else "
+    "~/.cache/graphkit/embeddings); safe to share between runs, datasets and processes.")]
+
+
+def use_embedding_cache(directory: Path | None) -> None:
+    """Point this process and the workers it starts at an embedding cache directory (:obj:`None`: the default)."""
+    if directory is not None:
+        if directory.exists() and not directory.is_dir():
+            raise NotADirectoryError(f"--embedding-cache {directory} is a file, not a directory")
+        os.environ["GRAPHKIT_EMBEDDING_CACHE"] = str(directory)
 
 
 def _existing_file_above(path: Path) -> Path | None:

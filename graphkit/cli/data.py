@@ -21,9 +21,11 @@ import typer
 
 from graphkit.cli.app import (
     BatchSize,
+    EmbeddingCache,
     NonStrict,
     SkipInvalid,
     Sources,
+    TextEncoderName,
     app,
     check_out_dir,
     check_out_file,
@@ -35,6 +37,7 @@ from graphkit.cli.app import (
     progress_bar,
     report_skips,
     run,
+    use_embedding_cache,
     validation_config,
 )
 
@@ -122,8 +125,11 @@ def convert(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON object: videos, segments, bytes, seconds, checksum, ..."
     )] = False,
+    text_encoder: TextEncoderName = "hashing",
+    embedding_cache: EmbeddingCache = None,
 ) -> None:
     """Convert SOURCEs into a PyG dataset directory (features, labels, splits)."""
+    from graphkit.features import FeatureConfig
     from graphkit.tasks import NodeTask
 
     if engine not in ("local", "ray"):
@@ -136,7 +142,8 @@ def convert(
     def body() -> None:
         check_out_dir(out)
         check_sources(sources)
-        task = NodeTask(label=label, top_k=top_k)
+        use_embedding_cache(embedding_cache)
+        task = NodeTask(label=label, top_k=top_k, features=FeatureConfig(text_encoder=text_encoder))
         validation = validation_config(skip_invalid, non_strict)
         started = time.perf_counter()
         if on_disk:
@@ -158,6 +165,8 @@ def convert(
                        "bytes": sum(path.stat().st_size for path in files),
                        "checksum": _file_checksum(files[0])}
         summary["seconds"] = round(time.perf_counter() - started, 3)
+        if task.features.embedded:
+            summary["text_encoder"] = _embedding_summary(task)
         if as_json:
             emit_json(summary)
         else:
@@ -185,6 +194,17 @@ def _convert_on_disk(sources: list[str], out: Path, task, validation, batch_size
         "shards": len(manifest["shards"]), "skipped": len(skipped),
         "bytes_per_segment": round(manifest["bytes"] / max(1, manifest["segments"]), 2),
     }
+
+
+def _embedding_summary(task) -> dict:
+    """The encoder and this process's cache hits and misses (distinct texts; a Ray run's are in its workers)."""
+    from graphkit.loaders.embedding_cache import cached_text_encoder
+
+    encoder = cached_text_encoder(task.features.text_encoder)
+    asked = encoder.hits + encoder.misses
+    return {"name": encoder.name, "version": encoder.version, "dim": encoder.dim, "cache": str(encoder.cache.path),
+            "hits": encoder.hits, "misses": encoder.misses,
+            "hit_rate": round(encoder.hits / asked, 4) if asked else None}
 
 
 def _file_checksum(path: Path) -> str:

@@ -11,7 +11,18 @@ from typing import Annotated, Optional
 
 import typer
 
-from graphkit.cli.app import Sources, app, check_out_dir, check_sources, emit, emit_json, run
+from graphkit.cli.app import (
+    EmbeddingCache,
+    Sources,
+    TextEncoderName,
+    app,
+    check_out_dir,
+    check_sources,
+    emit,
+    emit_json,
+    run,
+    use_embedding_cache,
+)
 
 __all__ = ["benchmark_models", "evaluate", "train"]
 
@@ -57,6 +68,8 @@ def train(
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the run of other settings that --out holds (default: refuse it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
+    text_encoder: TextEncoderName = "hashing",
+    embedding_cache: EmbeddingCache = None,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
 
@@ -70,8 +83,9 @@ def train(
             device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
             feature_dim=feature_dim, label_fraction=label_fraction,
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
-            on_disk=on_disk, threads=threads, workers=workers,
+            on_disk=on_disk, threads=threads, workers=workers, text_encoder=text_encoder,
         )
+        use_embedding_cache(embedding_cache)
         check_out_dir(out)
         if dataset_root is not None:
             check_out_dir(dataset_root, "--dataset-root")

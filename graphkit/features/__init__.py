@@ -28,7 +28,9 @@ numpy. A node with no tokens gets a zero row.
 
 For learned text embeddings, :class:`SentenceTransformerEncoder` wraps a
 locally installed sentence-transformers model; :class:`HashingEncoder` is the
-model-free default. Both follow the :class:`TextEncoder` protocol.
+model-free default. Both follow the :class:`TextEncoder` protocol, and
+:func:`text_encoder` makes one by name (:data:`TEXT_ENCODERS`: ``hashing``,
+``minilm``), as ``FeatureConfig(text_encoder=...)`` selects it.
 
 Examples:
     >>> import numpy as np
@@ -42,8 +44,21 @@ Examples:
 """
 
 from graphkit.features.bag_of_words import TokenCounts, hashed_bag_of_words, hashed_token_counts
-from graphkit.features.encoders import HashingEncoder, SentenceTransformerEncoder, TextEncoder
+from graphkit.features.encoders import (
+    HashingEncoder,
+    SentenceTransformerEncoder,
+    TextEncoder,
+    default_device,
+    model_fingerprint,
+)
 from graphkit.features.nodes import DEFAULT_TEXT_FIELDS, FeatureConfig, check_no_label_leakage, node_features
+from graphkit.features.registry import (
+    TEXT_ENCODERS,
+    TextEncoderInfo,
+    minilm_model_dir,
+    text_encoder,
+    text_encoder_info,
+)
 from graphkit.features.temporal import TEMPORAL_COLUMNS, TEMPORAL_FEATURE_NAMES, temporal_features
 from graphkit.typing import StringArrayLike
 
@@ -59,6 +74,13 @@ __all__ = [
     "TextEncoder",
     "HashingEncoder",
     "SentenceTransformerEncoder",
+    "model_fingerprint",
+    "default_device",
+    "TEXT_ENCODERS",
+    "TextEncoderInfo",
+    "text_encoder",
+    "text_encoder_info",
+    "minilm_model_dir",
     "check_no_label_leakage",
     "FeatureConfig",
     "node_features",

@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from graphkit.arrays import as_string_array, check_positive_int, seed_key
 from graphkit.features.bag_of_words import hashed_bag_of_words
 from graphkit.features.encoders import TextEncoder
+from graphkit.features.registry import TEXT_ENCODERS, text_encoder, text_encoder_info
 from graphkit.features.temporal import TEMPORAL_COLUMNS, TEMPORAL_FEATURE_NAMES, temporal_features
 from graphkit.schema import GPT_PROPERTIES, TEXT_PROPERTIES
 
@@ -69,10 +70,17 @@ class FeatureConfig:
         seed (int, optional): Hash seed. (default: :obj:`0`)
         temporal (bool, optional): Append the five
             :data:`TEMPORAL_FEATURE_NAMES` columns. (default: :obj:`True`)
+        text_encoder (str, optional): Who turns the text fields (joined with
+            a space per node) into the text block, one of
+            :data:`~graphkit.features.TEXT_ENCODERS`: ``"hashing"``, the
+            hashed bag of words (:obj:`dim` buckets, :obj:`seed`), or a
+            sentence embedding such as ``"minilm"`` (its own width; :obj:`dim`
+            and :obj:`seed` are then unused). (default: :obj:`"hashing"`)
 
     Raises:
         ValueError: If a field is a ``gpt`` field (label leakage) or unknown,
-            :obj:`dim` is not positive, or the config selects no feature.
+            :obj:`dim` is not positive, the encoder is unknown, or the config
+            selects no feature.
 
     Examples:
         >>> FeatureConfig().num_features
@@ -87,6 +95,7 @@ class FeatureConfig:
     dim: int = 256
     seed: int = 0
     temporal: bool = True
+    text_encoder: str = "hashing"
 
     def __post_init__(self) -> None:
         if isinstance(self.text_fields, str):
@@ -100,16 +109,29 @@ class FeatureConfig:
             raise ValueError(f"unknown text fields {unknown}; expected some of {TEXT_PROPERTIES}")
         check_positive_int(self.dim, "dim")
         seed_key(self.seed)
+        if self.text_encoder not in TEXT_ENCODERS:
+            raise ValueError(f"unknown text encoder {self.text_encoder!r}; expected one of {TEXT_ENCODERS}")
         if not self.text_fields and not self.temporal:
             raise ValueError(
                 "the feature config selects nothing: no text_fields and temporal=False"
             )
 
     @property
+    def embedded(self) -> bool:
+        """Whether the text block is a sentence embedding (not the hashed bag of words)."""
+        return bool(self.text_fields) and self.text_encoder != "hashing"
+
+    @property
+    def text_dim(self) -> int:
+        """Columns of the text block (an embedding's width comes from its files, without loading it)."""
+        if not self.text_fields:
+            return 0
+        return text_encoder_info(self.text_encoder).dim if self.embedded else self.dim
+
+    @property
     def num_features(self) -> int:
-        """Columns of :func:`node_features` with the default hashing encoder."""
-        text = self.dim if self.text_fields else 0
-        return text + (len(TEMPORAL_FEATURE_NAMES) if self.temporal else 0)
+        """Columns of :func:`node_features`: the text block, then the temporal one."""
+        return self.text_dim + (len(TEMPORAL_FEATURE_NAMES) if self.temporal else 0)
 
 
 def node_features(
@@ -128,7 +150,11 @@ def node_features(
             (default: :obj:`FeatureConfig()`)
         encoder (TextEncoder, optional): Embeds the text fields joined with a
             space per node; :obj:`None` hashes them with
-            :func:`hashed_bag_of_words` (:obj:`config.dim`, :obj:`config.seed`).
+            :func:`hashed_bag_of_words` (:obj:`config.dim`, :obj:`config.seed`),
+            or, when :obj:`config.text_encoder` names another encoder, makes
+            it (:func:`~graphkit.features.text_encoder`; to embed each
+            distinct text once across calls, pass a
+            :class:`~graphkit.loaders.embedding_cache.CachedEncoder`).
             (default: :obj:`None`)
 
     Returns:
@@ -155,6 +181,8 @@ def node_features(
     blocks = []
     if config.text_fields:
         texts = [as_string_array(columns[name], name) for name in config.text_fields]
+        if encoder is None and config.embedded:
+            encoder = text_encoder(config.text_encoder)
         if encoder is None:
             blocks.append(hashed_bag_of_words(texts, config.dim, seed=config.seed))
         else:

@@ -32,26 +32,13 @@ from pathlib import Path
 from filelock import FileLock
 
 from graphkit.errors import Neo4jServerError
+from graphkit.loaders.user_cache import cache_dir
 
 __all__ = ["build_dev_server", "cache_dir", "dev_server_dir", "dev_server_jar"]
 
 logger = logging.getLogger(__name__)
 
 _JAR = "neo4j-dev.jar"
-
-
-def cache_dir() -> Path:
-    """graphkit's per-user cache directory (it may not exist yet).
-
-    Returns:
-        pathlib.Path: ``$GRAPHKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/graphkit``,
-        else ``~/.cache/graphkit``.
-    """
-    explicit = os.environ.get("GRAPHKIT_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "graphkit"
 
 
 def dev_server_dir() -> Path:
