@@ -21,7 +21,7 @@ import torch
 from graphkit.models.registry import MODELS
 
 if TYPE_CHECKING:
-    from graphkit.tasks import NodeTask
+    from graphkit.tasks import Task
 
 __all__ = ["TrainConfig", "resolve_device"]
 
@@ -79,6 +79,10 @@ class TrainConfig:
             threads can be several times slower). (default: :obj:`None`)
         workers (int, optional): ``DataLoader`` worker processes building
             the next batches while the model trains. (default: :obj:`0`)
+        task_name (str, optional): The task, a name of
+            :data:`graphkit.tasks.TASKS`: ``"segment"`` (every segment's
+            label), ``"anticipation"`` or ``"parent"``; the latter two read
+            their sources each run, in memory. (default: :obj:`"segment"`)
 
     Raises:
         ValueError: If a value is out of range or the model or label is unknown.
@@ -116,6 +120,7 @@ class TrainConfig:
     on_disk: bool = False
     threads: int | None = None
     workers: int = 0
+    task_name: str = "segment"
 
     def __post_init__(self) -> None:
         from graphkit.labels import LABEL_KINDS
@@ -156,19 +161,26 @@ class TrainConfig:
         if not 0.0 < self.label_fraction <= 1.0:
             raise ValueError(f"label_fraction={self.label_fraction!r} must lie in (0, 1]")
         resolve_device(self.device)
+        from graphkit.tasks import TASKS
+
+        if self.task_name not in TASKS:
+            raise ValueError(f"task_name={self.task_name!r}; expected one of {sorted(TASKS)}")
+        if self.task_name != "segment" and self.on_disk:
+            raise ValueError(f"task_name={self.task_name!r} trains in memory; leave out on_disk (--on-disk), "
+                             "which the 'segment' task offers")
 
     @property
     def dataset_dir(self) -> Path:
         """Where the processed dataset lives."""
         return Path(self.dataset_root) if self.dataset_root is not None else Path(self.out) / "dataset"
 
-    def task(self) -> NodeTask:
-        """The :class:`~graphkit.tasks.NodeTask` of this run."""
+    def task(self) -> Task:
+        """The task of this run (:func:`graphkit.tasks.build_task`; a :class:`~graphkit.tasks.NodeTask` for ``segment``)."""
         from graphkit.features import FeatureConfig
-        from graphkit.tasks import NodeTask
+        from graphkit.tasks import build_task
 
-        return NodeTask(label=self.label, features=FeatureConfig(dim=self.feature_dim), top_k=self.top_k,
-                        split_seed=self.split_seed)
+        return build_task(self.task_name, label=self.label, features=FeatureConfig(dim=self.feature_dim),
+                          top_k=self.top_k, split_seed=self.split_seed)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``sources`` as a list)."""

@@ -54,6 +54,9 @@ def train(
         help="CPU threads of torch (default: the fastest of 1, 2, 4, ... timed on a training step).", min=1
     )] = None,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes building batches.", min=0)] = 0,
+    task: Annotated[str, typer.Option(
+        "--task", help="What to predict: segment (every segment's label), anticipation (the next step's, from "
+                       "what has ended) or parent (a parent's, from its subtree alone).")] = "segment",
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the run of other settings that --out holds (default: refuse it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
@@ -70,7 +73,7 @@ def train(
             device=device, dataset_root=None if dataset_root is None else str(dataset_root), top_k=top_k,
             feature_dim=feature_dim, label_fraction=label_fraction,
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
-            on_disk=on_disk, threads=threads, workers=workers,
+            on_disk=on_disk, threads=threads, workers=workers, task_name=task,
         )
         check_out_dir(out)
         if dataset_root is not None:
