@@ -3,8 +3,8 @@
 :class:`~graphkit.loaders.pyg_dataset.Action100MDataset` stores one finished
 graph per video for the ``segment`` task. Tasks whose examples are graphs cut
 out of videos (:class:`graphkit.tasks.ExampleTask`: ``anticipation``,
-``parent``) hold the validated trees instead and build each mini-batch's
-examples when it is drawn (:meth:`ExampleTask.batch <graphkit.tasks.ExampleTask.batch>`,
+``parent``), and ``retrieval``, hold the validated trees instead and build
+each mini-batch when it is drawn (:meth:`ExampleTask.batch <graphkit.tasks.ExampleTask.batch>`,
 vectorized), so the declared rule of what the model may read is enforced on
 every batch. It offers the calls :func:`graphkit.models.train.train` makes of
 a dataset: :meth:`get_idx_split`, :meth:`loader`, :attr:`vocabulary` and
@@ -26,7 +26,7 @@ from graphkit.tree import TreeBatch
 if TYPE_CHECKING:
     from torch_geometric.data import Batch
 
-    from graphkit.tasks import ExampleTask
+    from graphkit.tasks import Task
 
 __all__ = ["TaskDataset", "TaskLoader"]
 
@@ -62,11 +62,11 @@ class TaskLoader:
 
 
 class TaskDataset:
-    """The validated trees of some sources, for an :class:`~graphkit.tasks.ExampleTask`.
+    """The validated trees of some sources, for a task that builds its batches when drawn.
 
     Args:
         sources (Sequence[str]): Files, directories, globs or URLs.
-        task (ExampleTask): The task.
+        task (Task): The task (:class:`~graphkit.tasks.ExampleTask`, :class:`~graphkit.tasks.RetrievalTask`).
         batch_size (int, optional): Videos per record batch while reading.
             (default: :obj:`256`)
 
@@ -74,7 +74,7 @@ class TaskDataset:
         ValueError: If no source is given, or the sources hold no video.
     """
 
-    def __init__(self, sources: Sequence[Any], task: ExampleTask, batch_size: int = 256) -> None:
+    def __init__(self, sources: Sequence[Any], task: Task, batch_size: int = 256) -> None:
         from graphkit.loaders.trees import iter_tree_batches
 
         if not sources:

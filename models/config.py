@@ -81,8 +81,9 @@ class TrainConfig:
             the next batches while the model trains. (default: :obj:`0`)
         task_name (str, optional): The task, a name of
             :data:`graphkit.tasks.TASKS`: ``"segment"`` (every segment's
-            label), ``"anticipation"`` or ``"parent"``; the latter two read
-            their sources each run, in memory. (default: :obj:`"segment"`)
+            label), ``"anticipation"``, ``"parent"`` or ``"retrieval"``; all
+            but ``segment`` read their sources each run, in memory.
+            (default: :obj:`"segment"`)
 
     Raises:
         ValueError: If a value is out of range or the model or label is unknown.

@@ -119,7 +119,9 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         dict[str, Any]: ``{"model", "label", "top1", "top5", "macro_f1",
         "per_level", "num_nodes"}``; ``per_level`` maps a level (as a string)
         to ``{"top1", "top5", "macro_f1", "num_nodes"}``. Metrics without a
-        labelled segment are ``None``.
+        labelled segment are ``None``. A ``retrieval`` run gives ``{"model",
+        "label", "recall@1", "recall@5", "recall@10", "mean_rank",
+        "num_queries", "per_level"}`` instead.
 
     Raises:
         ValueError: If ``split`` is unknown, no source is known, or the split
@@ -152,6 +154,13 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
                 videos[:] += np.bincount(task.split(trees), minlength=len(SPLIT_NAMES))
                 yield task.batch(trees, vocabulary)
 
+    if config.task_name == "retrieval":
+        from graphkit.models.retrieval import predict_ranks, retrieval_metrics
+
+        scored = retrieval_metrics(**predict_ranks(model, batches(), run_device, mask_name))
+        if scored["num_queries"] == 0:
+            raise ValueError(_nothing_to_score(split, config.label, sources, videos))
+        return json_ready({"model": config.model, "label": config.label, **scored})
     metrics = Evaluator().eval(predict(model, batches(), run_device, mask_name))
     if metrics["num_nodes"] == 0:
         raise ValueError(_nothing_to_score(split, config.label, sources, videos))

@@ -265,6 +265,9 @@ def train(config: TrainConfig, overwrite: bool = False) -> TrainResult:
         OutputExistsError: If ``config.out`` holds a run of another
             configuration and ``overwrite`` is false.
     """
+    if config.task_name == "retrieval":
+        raise ValueError("the 'retrieval' task trains a dual encoder: "
+                         "use graphkit.models.retrieval_train.train_retrieval (graphkit train --task retrieval)")
     device = resolve_device(config.device)
     group = Distributed.from_environment(device)
     out = Path(config.out)

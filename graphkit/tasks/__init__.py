@@ -10,7 +10,9 @@ The tasks, by name (:data:`TASKS`):
 * ``anticipation`` (:class:`AnticipationTask`): the next leaf's label from
   the segments that have ended by the cut;
 * ``parent`` (:class:`ParentTask`): an internal segment's label from its
-  subtree, its own text hidden.
+  subtree, its own text hidden;
+* ``retrieval`` (:class:`RetrievalTask`): given a segment's brief, rank the
+  segments of its video.
 
 Examples:
     >>> from graphkit.testing import example_rows
@@ -26,6 +28,7 @@ from graphkit.tasks.anticipation import AnticipationTask
 from graphkit.tasks.base import METRICS, ExampleTask, Task
 from graphkit.tasks.examples import Examples
 from graphkit.tasks.parent import ParentTask
+from graphkit.tasks.retrieval import RetrievalTask
 from graphkit.tasks.registry import TASKS, build_task, task_from_dict
 from graphkit.tasks.segment import LABEL_SOURCE, NodeTask, segment_arrays
 
@@ -37,6 +40,7 @@ __all__ = [
     "NodeTask",
     "AnticipationTask",
     "ParentTask",
+    "RetrievalTask",
     "TASKS",
     "build_task",
     "task_from_dict",

@@ -24,7 +24,7 @@ Examples:
     >>> task = AnticipationTask(examples_per_video=3)
     >>> batch = task.batch(trees, task.fit_vocabulary([trees]))
     >>> batch.num_graphs, int(batch["segment"].query.sum())
-    (4, 4)
+    (6, 6)
 """
 
 from __future__ import annotations

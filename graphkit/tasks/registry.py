@@ -2,13 +2,13 @@
 
 Examples:
     >>> sorted(TASKS)
-    ['anticipation', 'parent', 'segment']
+    ['anticipation', 'parent', 'retrieval', 'segment']
     >>> build_task("parent", label="actor").label
     'actor'
     >>> build_task("captioning")
     Traceback (most recent call last):
     ...
-    ValueError: task='captioning'; expected one of ['anticipation', 'parent', 'segment']
+    ValueError: task='captioning'; expected one of ['anticipation', 'parent', 'retrieval', 'segment']
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from typing import Any
 from graphkit.tasks.anticipation import AnticipationTask
 from graphkit.tasks.base import Task
 from graphkit.tasks.parent import ParentTask
+from graphkit.tasks.retrieval import RetrievalTask
 from graphkit.tasks.segment import NodeTask
 
 __all__ = ["TASKS", "build_task", "task_from_dict"]
 
 #: Task classes by name (``graphkit train --task NAME``).
-TASKS: dict[str, type] = {"segment": NodeTask, "anticipation": AnticipationTask, "parent": ParentTask}
+TASKS: dict[str, type] = {"segment": NodeTask, "anticipation": AnticipationTask, "parent": ParentTask,
+                          "retrieval": RetrievalTask}
 
 
 def build_task(name: str, **options: Any) -> Task:
