@@ -26,6 +26,7 @@ The whole tree::
     ├── DatasetError
     ├── OutputExistsError (also a FileExistsError)
     ├── EngineError
+    ├── LeakageError (also a ValueError)
     └── Neo4jError
         ├── Neo4jLoadError
         ├── Neo4jImportError
@@ -61,6 +62,7 @@ __all__ = [
     "GraphkitError",
     "InvariantError",
     "JavaNotFoundError",
+    "LeakageError",
     "LoadInterrupted",
     "Neo4jError",
     "Neo4jImportError",
@@ -216,6 +218,13 @@ class CsvExportError(GraphkitError):
 
 class DatasetError(GraphkitError):
     """A processed dataset on disk is unreadable, incomplete or damaged (the file is named)."""
+
+
+class LeakageError(GraphkitError, ValueError):
+    """A task's example would let the model read what the task declares it must never read.
+
+    Raised when a batch is built (:mod:`graphkit.tasks`), naming the video and the node.
+    """
 
 
 class OutputExistsError(GraphkitError, FileExistsError):

@@ -88,7 +88,7 @@ def _as_tensor(name: str, value: np.ndarray | torch.Tensor, num_nodes: int) -> t
 
 
 def to_hetero_batch(
-    trees: TreeBatch, segment_data: Mapping[str, np.ndarray | torch.Tensor] | None = None
+    trees: TreeBatch, segment_data: Mapping[str, np.ndarray | torch.Tensor] | None = None, *, videos: bool = True
 ) -> Batch:
     """All videos of a batch as a PyG ``Batch`` of per-video ``HeteroData``.
 
@@ -96,7 +96,12 @@ def to_hetero_batch(
         trees (TreeBatch): The videos.
         segment_data (Mapping[str, array], optional): Extra per-segment arrays
             (``x``, ``y``, masks, ...), each with ``trees.num_nodes`` rows in
-            node order. (default: :obj:`None`)
+            node order; one named like a tree column (``height``, ...)
+            replaces it. (default: :obj:`None`)
+        videos (bool, optional): Add the ``'video'`` nodes and ``has_root``
+            edges; :obj:`False` gives segments and their relations only, for
+            graphs that are a forest cut out of a video
+            (:mod:`graphkit.tasks`). (default: :obj:`True`)
 
     Returns:
         torch_geometric.data.Batch: ``num_graphs == trees.num_videos``.
@@ -108,7 +113,6 @@ def to_hetero_batch(
 
     num_videos, num_nodes = trees.num_videos, trees.num_nodes
     node_offsets = torch.from_numpy(trees.node_offsets)
-    video_offsets = torch.arange(num_videos + 1)
     graph_of_node = torch.from_numpy(trees.video_index)
 
     batch = Batch(_base_cls=HeteroData)
@@ -128,19 +132,12 @@ def to_hetero_batch(
     slices[schema.SEGMENT.pyg_name] = {name: node_offsets for name in columns}
     incs[schema.SEGMENT.pyg_name] = {name: torch.zeros(num_videos, dtype=torch.long) for name in columns}
 
-    video = batch[schema.VIDEO.pyg_name]
-    video_columns = _video_columns(trees)
-    for name, value in video_columns.items():
-        video[name] = value
-    video._num_nodes = [1] * num_videos
-    video.num_nodes = num_videos
-    video.batch = torch.arange(num_videos)
-    video.ptr = video_offsets
-    slices[schema.VIDEO.pyg_name] = {name: video_offsets for name in video_columns}
-    incs[schema.VIDEO.pyg_name] = {name: torch.zeros(num_videos, dtype=torch.long) for name in video_columns}
-
-    offsets = {schema.SEGMENT: node_offsets[:-1], schema.VIDEO: video_offsets[:-1]}
+    if videos:
+        _add_videos(batch, trees, slices, incs)
+    offsets = {schema.SEGMENT: node_offsets[:-1], schema.VIDEO: torch.arange(num_videos)}
     for spec in schema.EDGE_TYPES:
+        if not videos and schema.VIDEO in (spec.source, spec.target):
+            continue
         edges = trees.edges(spec)
         per_video = torch.from_numpy(trees.edges_per_video(spec))
         edge_slices = torch.cat([torch.zeros(1, dtype=torch.long), per_video.cumsum(0)])
@@ -165,6 +162,22 @@ def to_hetero_batch(
     batch._inc_dict = incs
     batch._num_graphs = num_videos
     return batch
+
+
+def _add_videos(batch: Batch, trees: TreeBatch, slices: dict, incs: dict) -> None:
+    """The ``'video'`` store of :func:`to_hetero_batch`, its slices and increments."""
+    num_videos = trees.num_videos
+    video_offsets = torch.arange(num_videos + 1)
+    video = batch[schema.VIDEO.pyg_name]
+    video_columns = _video_columns(trees)
+    for name, value in video_columns.items():
+        video[name] = value
+    video._num_nodes = [1] * num_videos
+    video.num_nodes = num_videos
+    video.batch = torch.arange(num_videos)
+    video.ptr = video_offsets
+    slices[schema.VIDEO.pyg_name] = {name: video_offsets for name in video_columns}
+    incs[schema.VIDEO.pyg_name] = {name: torch.zeros(num_videos, dtype=torch.long) for name in video_columns}
 
 
 def to_in_memory_storage(batch: Batch) -> tuple[HeteroData, dict]:

@@ -219,8 +219,16 @@ def load_model(out_dir: str | Path, device: str = "auto") -> tuple[torch.nn.Modu
         raise ValueError(f"{out} holds a damaged {CONFIG} or {VOCABULARY} ({type(err).__name__}); train again") from None
     try:
         checkpoint = torch.load(out / CHECKPOINT, map_location="cpu", weights_only=True)
-        model = build_model(checkpoint["model"], checkpoint["in_dim"], checkpoint["num_classes"],
-                            hidden=checkpoint["hidden"], layers=checkpoint["layers"], dropout=checkpoint["dropout"])
+        if checkpoint.get("kind") == "retrieval":  # the retrieval task's dual encoder
+            from graphkit.models.retrieval import DualEncoder
+
+            model = DualEncoder(checkpoint["model"], checkpoint["in_dim"], checkpoint["text_dim"],
+                                dim=checkpoint["dim"], hidden=checkpoint["hidden"], layers=checkpoint["layers"],
+                                dropout=checkpoint["dropout"])
+        else:
+            model = build_model(checkpoint["model"], checkpoint["in_dim"], checkpoint["num_classes"],
+                                hidden=checkpoint["hidden"], layers=checkpoint["layers"],
+                                dropout=checkpoint["dropout"])
         model.load_state_dict(checkpoint["state_dict"])
     except Exception as err:  # torch raises pickle, zip, key and runtime errors for a damaged checkpoint
         raise ValueError(f"{out / CHECKPOINT} is damaged or not a graphkit checkpoint ({type(err).__name__}); "

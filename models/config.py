@@ -21,7 +21,7 @@ import torch
 from graphkit.models.registry import MODELS
 
 if TYPE_CHECKING:
-    from graphkit.tasks import NodeTask
+    from graphkit.tasks import Task
 
 __all__ = ["TrainConfig", "resolve_device"]
 
@@ -83,6 +83,11 @@ class TrainConfig:
             :data:`graphkit.features.TEXT_ENCODERS` (``"minilm"``: sentence
             embeddings, each distinct text embedded once through the on-disk
             embedding cache). (default: :obj:`"hashing"`)
+        task_name (str, optional): The task, a name of
+            :data:`graphkit.tasks.TASKS`: ``"segment"`` (every segment's
+            label), ``"anticipation"``, ``"parent"`` or ``"retrieval"``; all
+            but ``segment`` read their sources each run, in memory.
+            (default: :obj:`"segment"`)
 
     Raises:
         ValueError: If a value is out of range or the model or label is unknown.
@@ -121,6 +126,7 @@ class TrainConfig:
     threads: int | None = None
     workers: int = 0
     text_encoder: str = "hashing"
+    task_name: str = "segment"
 
     def __post_init__(self) -> None:
         from graphkit.labels import LABEL_KINDS
@@ -165,19 +171,31 @@ class TrainConfig:
         if self.text_encoder not in TEXT_ENCODERS:
             raise ValueError(f"text_encoder={self.text_encoder!r}; expected one of {TEXT_ENCODERS}")
         resolve_device(self.device)
+        from graphkit.tasks import TASKS
+
+        if self.task_name not in TASKS:
+            raise ValueError(f"task_name={self.task_name!r}; expected one of {sorted(TASKS)}")
+        if self.task_name != "segment" and self.on_disk:
+            raise ValueError(f"task_name={self.task_name!r} trains in memory; leave out on_disk (--on-disk), "
+                             "which the 'segment' task offers")
+        if self.task_name != "segment" and self.text_encoder != "hashing":
+            # The other tasks build their examples' features themselves, from hashed words only.
+            raise ValueError(f"task_name={self.task_name!r} reads hashed caption features; leave out "
+                             f"text_encoder={self.text_encoder!r}, which the 'segment' task offers")
 
     @property
     def dataset_dir(self) -> Path:
         """Where the processed dataset lives."""
         return Path(self.dataset_root) if self.dataset_root is not None else Path(self.out) / "dataset"
 
-    def task(self) -> NodeTask:
-        """The :class:`~graphkit.tasks.NodeTask` of this run."""
+    def task(self) -> Task:
+        """The task of this run (:func:`graphkit.tasks.build_task`; a :class:`~graphkit.tasks.NodeTask` for ``segment``)."""
         from graphkit.features import FeatureConfig
-        from graphkit.tasks import NodeTask
+        from graphkit.tasks import build_task
 
         features = FeatureConfig(dim=self.feature_dim, text_encoder=self.text_encoder)
-        return NodeTask(label=self.label, features=features, top_k=self.top_k, split_seed=self.split_seed)
+        return build_task(self.task_name, label=self.label, features=features, top_k=self.top_k,
+                          split_seed=self.split_seed)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``sources`` as a list)."""

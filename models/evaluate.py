@@ -6,7 +6,9 @@ one split in the form :class:`graphkit.models.evaluator.Evaluator` scores;
 reloads a training output directory (:func:`graphkit.models.checkpoint.load_model`)
 and scores it on any source, encoding labels with the *saved* vocabulary; it
 returns the JSON contract of ``graphkit evaluate``:
-``{"model", "label", "top1", "top5", "macro_f1", "per_level", "num_nodes"}``.
+``{"model", "label", "top1", "top5", "macro_f1", "per_level", "num_nodes"}``
+for the run's own task (its ``config.json``'s ``task_name``); ``per_level``
+groups by each target's level (the segment scored, the next step, the parent).
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ def predict(model: torch.nn.Module, batches: Iterable[Any], device: torch.device
 
     Returns:
         dict[str, Any]: Concatenated ``y_true`` ``[n]``, ``y_pred`` ``[n, C]``
-        (float logits, on CPU) and ``level`` ``[n]``.
+        (float logits, on CPU) and ``level`` ``[n]`` (the segments'
+        ``target_level`` where the batch has one, else their ``level``).
     """
     model.eval()
     y_true, y_pred, level = [], [], []
@@ -70,7 +73,9 @@ def predict(model: torch.nn.Module, batches: Iterable[Any], device: torch.device
         logits = model(batch)
         y_true.append(target[keep].cpu())
         y_pred.append(logits[keep].float().cpu())
-        level.append(store.level[keep].cpu())
+        # A task whose prediction sits on another node than its target says the target's level.
+        levels = store.target_level if "target_level" in store else store.level
+        level.append(levels[keep].cpu())
     if not y_true:
         num_classes = model.head.out_features
         return {"y_true": torch.zeros(0, dtype=torch.long), "y_pred": torch.zeros(0, num_classes),
@@ -114,7 +119,9 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         dict[str, Any]: ``{"model", "label", "top1", "top5", "macro_f1",
         "per_level", "num_nodes"}``; ``per_level`` maps a level (as a string)
         to ``{"top1", "top5", "macro_f1", "num_nodes"}``. Metrics without a
-        labelled segment are ``None``.
+        labelled segment are ``None``. A ``retrieval`` run gives ``{"model",
+        "label", "recall@1", "recall@5", "recall@10", "mean_rank",
+        "num_queries", "per_level"}`` instead.
 
     Raises:
         ValueError: If ``split`` is unknown, no source is known, or the split
@@ -123,7 +130,6 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         FileNotFoundError: If ``out_dir`` is not a training output directory.
     """
     from graphkit.loaders.trees import iter_tree_batches
-    from graphkit.pyg import to_hetero_batch
 
     if split not in SPLITS:
         raise ValueError(f"split={split!r}; expected one of {SPLITS}")
@@ -145,10 +151,16 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
         for trees in iter_tree_batches(sources, node_fields=task.node_fields,
                                        batch_size=batch_size or config.batch_size):
             if trees.num_videos:
-                arrays = task.arrays(trees, vocabulary)
                 videos[:] += np.bincount(task.split(trees), minlength=len(SPLIT_NAMES))
-                yield to_hetero_batch(trees, {k: v for k, v in arrays.items() if k != "split"})
+                yield task.batch(trees, vocabulary)
 
+    if config.task_name == "retrieval":
+        from graphkit.models.retrieval import predict_ranks, retrieval_metrics
+
+        scored = retrieval_metrics(**predict_ranks(model, batches(), run_device, mask_name))
+        if scored["num_queries"] == 0:
+            raise ValueError(_nothing_to_score(split, config.label, sources, videos))
+        return json_ready({"model": config.model, "label": config.label, **scored})
     metrics = Evaluator().eval(predict(model, batches(), run_device, mask_name))
     if metrics["num_nodes"] == 0:
         raise ValueError(_nothing_to_score(split, config.label, sources, videos))

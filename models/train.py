@@ -95,6 +95,7 @@ class TrainResult:
             (:attr:`TrainConfig.threads <graphkit.models.config.TrainConfig.threads>`), per process.
         world_size (int): Processes that trained together
             (:mod:`graphkit.models.distributed`; 1 without ``torchrun``).
+        task (str): The task's name (:data:`graphkit.tasks.TASKS`).
     """
 
     out: str
@@ -109,6 +110,7 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     threads: int = 1
     world_size: int = 1
+    task: str = "segment"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (``nan`` becomes ``None``)."""
@@ -146,6 +148,10 @@ def _load_dataset(config: TrainConfig):
     from graphkit.loaders.pyg_dataset import Action100MDataset, Action100MOnDiskDataset, stored_task
 
     task = config.task()
+    if config.task_name != "segment":
+        from graphkit.loaders.task_dataset import TaskDataset
+
+        return TaskDataset(list(config.sources), task)
     if config.dataset_dir.exists() and not config.dataset_dir.is_dir():
         raise NotADirectoryError(f"dataset_root={str(config.dataset_dir)!r} is a file, not a directory")
     try:
@@ -259,6 +265,9 @@ def train(config: TrainConfig, overwrite: bool = False) -> TrainResult:
         OutputExistsError: If ``config.out`` holds a run of another
             configuration and ``overwrite`` is false.
     """
+    if config.task_name == "retrieval":
+        raise ValueError("the 'retrieval' task trains a dual encoder: "
+                         "use graphkit.models.retrieval_train.train_retrieval (graphkit train --task retrieval)")
     device = resolve_device(config.device)
     group = Distributed.from_environment(device)
     out = Path(config.out)
@@ -363,7 +372,7 @@ def train(config: TrainConfig, overwrite: bool = False) -> TrainResult:
         out=str(out), model=config.model, device=str(device), best_epoch=best_epoch,
         epochs_run=len(history), train_videos=int(train_videos.numel()), best_valid_macro_f1=best_valid_f1,
         segments_per_s=statistics.fmean(row["segments_per_s"] for row in history), test=test,
-        history=history, threads=threads, world_size=group.world_size,
+        history=history, threads=threads, world_size=group.world_size, task=config.task_name,
     )
     if group.is_main:
         write_result(out, result)

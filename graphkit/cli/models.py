@@ -65,6 +65,10 @@ def train(
         help="CPU threads of torch (default: the fastest of 1, 2, 4, ... timed on a training step).", min=1
     )] = None,
     workers: Annotated[int, typer.Option(help="DataLoader worker processes building batches.", min=0)] = 0,
+    task: Annotated[str, typer.Option(
+        "--task", help="What to predict: segment (every segment's label), anticipation (the next step's, from "
+                       "what has ended), parent (a parent's, from its subtree alone) or retrieval (rank a "
+                       "video's segments for a brief).")] = "segment",
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the run of other settings that --out holds (default: refuse it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
@@ -84,17 +88,26 @@ def train(
             feature_dim=feature_dim, label_fraction=label_fraction,
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
             on_disk=on_disk, threads=threads, workers=workers, text_encoder=text_encoder,
+            task_name=task,
         )
         use_embedding_cache(embedding_cache)
         check_out_dir(out)
         if dataset_root is not None:
             check_out_dir(dataset_root, "--dataset-root")
         check_sources(sources or [])
+        if task == "retrieval":
+            from graphkit.models.retrieval_train import train_retrieval as run_training
         result = run_training(config, overwrite=overwrite)
         if os.environ.get("RANK", "0") != "0":
             return  # under torchrun, rank 0 reports for all
         if as_json:
             emit_json(result.to_dict())
+            return
+        if task == "retrieval":
+            test = result.test
+            emit(f"{result.model} (retrieval): best epoch {result.best_epoch}/{result.epochs_run}; test "
+                 f"R@1 {test['recall@1']:.4f}, R@5 {test['recall@5']:.4f}, R@10 {test['recall@10']:.4f}, "
+                 f"mean rank {test['mean_rank']:.2f} on {test['num_queries']} queries; saved to {result.out}")
             return
         test = result.test
         emit(f"{result.model}: best epoch {result.best_epoch}/{result.epochs_run}, "
@@ -131,6 +144,12 @@ def evaluate(
 
         def fmt(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.4f}"
+
+        if "mean_rank" in result:  # a retrieval run
+            emit(f"{result['model']} (retrieval), {split} split: R@1 {fmt(result['recall@1'])}, "
+                 f"R@5 {fmt(result['recall@5'])}, R@10 {fmt(result['recall@10'])}, "
+                 f"mean rank {fmt(result['mean_rank'])} on {result['num_queries']} queries")
+            return
 
         emit(f"{result['model']} ({result['label']}), {split} split: top-1 {fmt(result['top1'])}, "
               f"top-5 {fmt(result['top5'])}, macro-F1 {fmt(result['macro_f1'])} "

@@ -48,6 +48,8 @@ Modules (everything above is re-exported here):
 * :mod:`graphkit.losses.contrastive` — the four contrastive losses;
 * :mod:`graphkit.losses.hyperbolic` — the entailment cone loss and the
   Lorentz helpers;
+* :mod:`graphkit.losses.retrieval` — :func:`text_segment_infonce`, a text
+  query against the segments of its video (the ``retrieval`` task);
 * :mod:`graphkit.losses.reference` — plain-Python loop references: the
   oracle of the tests and the obvious code of ``benchmarks/losses.py``; slow
   on purpose (not re-exported).
@@ -96,9 +98,11 @@ from graphkit.losses.hyperbolic import (
     lorentz_time,
 )
 from graphkit.losses.output import LossOutput
+from graphkit.losses.retrieval import text_segment_infonce
 from graphkit.losses.tree import ancestor_paths, lca_depth, parent_index, tree_distance
 
 __all__ = [
+    "text_segment_infonce",
     "LossOutput",
     "ancestor_paths",
     "lca_depth",

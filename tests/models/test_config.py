@@ -36,3 +36,23 @@ def test_train_config_round_trips_through_json():
     assert TrainConfig.from_dict({**data, "written_by": "an older version"}) == config
     task = config.task()
     assert (task.label, task.top_k, task.features.dim) == ("actor", 7, 256)
+
+
+def test_the_task_is_checked_and_builds_the_named_task():
+    from graphkit.tasks import ParentTask
+
+    config = TrainConfig(task_name="parent", label="actor", top_k=3)
+    task = config.task()
+    assert isinstance(task, ParentTask) and task.label == "actor" and task.top_k == 3
+    assert TrainConfig.from_dict(config.to_dict()).task_name == "parent"
+    assert TrainConfig.from_dict({"model": "mlp"}).task_name == "segment"  # runs saved before tasks
+    with pytest.raises(ValueError, match=r"task_name='captioning'; expected one of \['anticipation'"):
+        TrainConfig(task_name="captioning")
+    with pytest.raises(ValueError, match="trains in memory"):
+        TrainConfig(task_name="anticipation", on_disk=True)
+
+
+@pytest.mark.parametrize("task_name", ["anticipation", "parent", "retrieval"])
+def test_tasks_other_than_segment_refuse_a_sentence_encoder(task_name):
+    with pytest.raises(ValueError, match="hashed caption features"):
+        TrainConfig(model="hier", sources=("a.parquet",), out="runs/x", task_name=task_name, text_encoder="minilm")

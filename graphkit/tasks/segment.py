@@ -26,7 +26,7 @@ from __future__ import annotations
 import collections
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +45,9 @@ from graphkit.features import (
 from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
 from graphkit.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_of
 from graphkit.tree import TreeBatch
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
 
 __all__ = ["NodeTask", "LABEL_SOURCE", "segment_arrays"]
 
@@ -67,6 +70,9 @@ class NodeTask:
         fractions (tuple[float, float, float], optional): Train, valid and test
             shares of videos. (default: :obj:`(0.8, 0.1, 0.1)`)
     """
+
+    #: The task's name in :data:`graphkit.tasks.TASKS`.
+    name: ClassVar[str] = "segment"
 
     label: str = "verb"
     features: FeatureConfig = field(default_factory=FeatureConfig)
@@ -282,6 +288,21 @@ class NodeTask:
         """
         y = vocabulary.encode(self._label_text(trees)).astype(np.int64)
         return segment_arrays(self.feature_matrix(trees, encoder), y, self.split(trees)[trees.video_index])
+
+    def batch(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> Batch:
+        """:meth:`arrays` on every video's whole graph, as :func:`graphkit.pyg.to_hetero_batch` builds it.
+
+        Examples:
+            >>> from graphkit.testing import example_rows
+            >>> trees = TreeBatch.from_arrow(example_rows(2))
+            >>> task = NodeTask()
+            >>> task.batch(trees, task.fit_vocabulary([trees]))["segment"].y.tolist()
+            [0, -1, -1, 0, -1, -1]
+        """
+        from graphkit.pyg import to_hetero_batch
+
+        arrays = self.arrays(trees, vocabulary)
+        return to_hetero_batch(trees, {key: value for key, value in arrays.items() if key != "split"})
 
 
 def segment_arrays(x: np.ndarray, y: np.ndarray, split: np.ndarray) -> dict[str, np.ndarray]:

@@ -1,0 +1,266 @@
+"""What a prediction task is: :class:`Task`, and :class:`ExampleTask` for tasks on cut-out graphs.
+
+A task says
+
+* what its **targets** are and which node carries each prediction (the
+  batch's ``'segment'`` store: ``y`` on the carrying nodes, ``-1`` elsewhere,
+  and ``train_mask``/``valid_mask``/``test_mask`` from the video-level split);
+* what the model **may read** and what it must **never** read: a declared
+  rule, enforced when the batch is built, not by convention;
+* how a **batch** is built from a :class:`~graphkit.tree.TreeBatch`
+  (:meth:`Task.batch`, a PyG ``Batch``);
+* its **metrics**: top-1 (accuracy), top-5 and macro-F1, overall and per
+  level of the target (``target_level`` on the carrying nodes where it is not
+  the carrier's own level), scored by :class:`graphkit.models.evaluator.Evaluator`.
+
+:class:`graphkit.tasks.NodeTask` (``segment``) predicts every segment's label
+on the whole video graph; its rule is that no ``gpt`` field is ever a feature
+(:func:`graphkit.features.check_no_label_leakage`). An :class:`ExampleTask`
+(``anticipation``, ``parent``) predicts from a graph cut out of a video for
+each example (:mod:`graphkit.tasks.examples`): the model reads only the cut's
+members, and :meth:`ExampleTask.forbidden` declares which members would be a
+leak (refused with :class:`~graphkit.errors.LeakageError`) and whose text
+must be hidden (set to null before any feature is computed, whatever the
+examples said).
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import torch
+
+from graphkit import schema
+from graphkit.features import FeatureConfig, hashed_token_counts, temporal_features
+from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
+from graphkit.splits import DEFAULT_FRACTIONS, split_of
+from graphkit.tasks.examples import Examples, check_members, example_heights, example_trees
+from graphkit.tasks.segment import LABEL_SOURCE, segment_arrays
+from graphkit.tree import TreeBatch
+
+if TYPE_CHECKING:
+    from torch_geometric.data import Batch
+
+__all__ = ["Task", "ExampleTask", "METRICS"]
+
+#: The metrics every task reports (:class:`graphkit.models.evaluator.Evaluator`'s).
+METRICS: tuple[str, ...] = ("top1", "top5", "macro_f1")
+
+
+@runtime_checkable
+class Task(Protocol):
+    """What :func:`graphkit.models.train.train` and ``graphkit evaluate`` need of a task."""
+
+    name: ClassVar[str]
+    label: str
+
+    @property
+    def node_fields(self) -> tuple[str, ...]:
+        """Node fields a reader must decode for this task."""
+
+    def split(self, trees: TreeBatch) -> np.ndarray:
+        """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
+
+    def fit_vocabulary(self, batches: Iterable[TreeBatch]) -> LabelVocabulary:
+        """The label vocabulary, fitted on the training videos' targets."""
+
+    def batch(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> Batch:
+        """The model's input and targets for some videos, as a PyG ``Batch``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description."""
+
+
+@dataclass(frozen=True)
+class ExampleTask:
+    """Base of tasks that predict from a graph cut out of a video for each example.
+
+    Subclasses set :attr:`name` and implement :meth:`examples` and
+    :meth:`forbidden`.
+
+    Args:
+        label (str, optional): One of :data:`graphkit.labels.LABEL_KINDS`.
+            (default: :obj:`"verb"`)
+        features (FeatureConfig, optional): Node features. (default: :obj:`FeatureConfig()`)
+        top_k (int, optional): Classes kept (the rest are ``<other>``);
+            :obj:`None` keeps all. (default: :obj:`50`)
+        split_seed (int, optional): Seed of the video-level split. (default: :obj:`0`)
+        fractions (tuple[float, float, float], optional): Train, valid and test
+            shares of videos. (default: :obj:`(0.8, 0.1, 0.1)`)
+        examples_per_video (int, optional): Most examples of one video, evenly
+            spread over its candidates (it bounds a batch's size);
+            :obj:`None` keeps all. (default: :obj:`16`)
+    """
+
+    name: ClassVar[str] = ""
+    #: What :meth:`forbidden` refuses, for the error message.
+    rule: ClassVar[str] = ""
+
+    label: str = "verb"
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    top_k: int | None = 50
+    split_seed: int = 0
+    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
+    examples_per_video: int | None = 16
+
+    def __post_init__(self) -> None:
+        if self.label not in LABEL_KINDS:
+            raise ValueError(f"label={self.label!r}; expected one of {LABEL_KINDS}")
+        most = self.examples_per_video
+        if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+            raise ValueError(f"examples_per_video={most!r} must be a positive int or None")
+
+    # -- what subclasses define -----------------------------------------------
+    def examples(self, trees: TreeBatch, labelled: np.ndarray) -> Examples:
+        """The examples of some videos, each with a labelled target.
+
+        Args:
+            trees (TreeBatch): The videos.
+            labelled (numpy.ndarray): ``[N]`` bool, segments with a label.
+        """
+        raise NotImplementedError
+
+    def forbidden(self, trees: TreeBatch, examples: Examples) -> tuple[np.ndarray, np.ndarray]:
+        """The declared rule: ``([M] members that must not be read at all, [M] members whose text must not be)``."""
+        raise NotImplementedError
+
+    # -- description -------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description (``name`` included), the inverse of :meth:`from_dict`."""
+        data: dict[str, Any] = {"name": self.name}
+        for item in fields(self):
+            data[item.name] = getattr(self, item.name)
+        data["fractions"] = list(self.fractions)
+        data["features"] = {"text_fields": list(self.features.text_fields), "dim": self.features.dim,
+                            "seed": self.features.seed, "temporal": self.features.temporal}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExampleTask:
+        """Rebuild a task saved with :meth:`to_dict`.
+
+        Raises:
+            ValueError: If a key is not a field, or ``name`` is another task's.
+        """
+        values = {key: value for key, value in data.items() if key != "name"}
+        if data.get("name", cls.name) != cls.name:
+            raise ValueError(f"a {data['name']!r} task is not a {cls.name!r} task")
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(str(key) for key in values if key not in known)
+        if unknown:
+            raise ValueError(f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(known)}")
+        if "features" in values:
+            values["features"] = FeatureConfig(**values["features"])
+        if "fractions" in values:
+            values["fractions"] = tuple(values["fractions"])
+        return cls(**values)
+
+    @property
+    def node_fields(self) -> tuple[str, ...]:
+        """Node fields a reader must decode for this task."""
+        return (*schema.STRUCTURE_FIELDS, *self.features.text_fields, "gpt")
+
+    def split(self, trees: TreeBatch) -> np.ndarray:
+        """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
+        return split_of(trees.video_uid, fractions=self.fractions, seed=self.split_seed)
+
+    def _label_text(self, trees: TreeBatch) -> pa.Array:
+        name = LABEL_SOURCE[self.label]
+        if name not in trees.text:
+            raise ValueError(f"the {self.label!r} label needs the segments' {name!r}; read the 'gpt' field")
+        return trees.text[name]
+
+    def labels(self, trees: TreeBatch) -> pa.Array:
+        """``[N]`` label string of each segment, null where none."""
+        return extract_labels(self._label_text(trees), self.label)
+
+    def labelled_examples(self, trees: TreeBatch) -> Examples:
+        """:meth:`examples` of ``trees`` whose targets have a label."""
+        return self.examples(trees, self.labels(trees).is_valid().to_numpy(zero_copy_only=False))
+
+    def fit_vocabulary(self, batches: Iterable[TreeBatch]) -> LabelVocabulary:
+        """Fit the label vocabulary on the training videos' targets, in one streaming pass."""
+        counts: collections.Counter[str] = collections.Counter()
+        for trees in batches:
+            if not trees.num_videos:
+                continue
+            examples = self.labelled_examples(trees)
+            train = examples.target[self.split(trees)[examples.video] == 0]
+            counted = pc.value_counts(self.labels(trees).take(pa.array(train)).drop_null())
+            counts.update(dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())))
+        return LabelVocabulary.from_counts(counts, kind=self.label, top_k=self.top_k)
+
+    # -- batches -----------------------------------------------------------------
+    def inputs(self, trees: TreeBatch, examples: Examples,
+               extra: Mapping[str, np.ndarray] | None = None) -> Batch:
+        """What the model reads: one graph per example, built from its members alone.
+
+        The declared rule (:meth:`forbidden`) is checked first: a forbidden
+        member raises, forbidden text is hidden whatever ``examples`` says.
+
+        Args:
+            trees (TreeBatch): The videos.
+            examples (Examples): Their examples.
+            extra (Mapping[str, numpy.ndarray], optional): ``[M]`` arrays to
+                store on the members too (targets, masks). (default: :obj:`None`)
+
+        Returns:
+            torch_geometric.data.Batch: Segment stores with ``x``, the tree
+            columns of the cut and ``query`` (bool, the carrying members);
+            segment relations only (no video node: its length is the future).
+
+        Raises:
+            LeakageError: If a member is one the task forbids.
+        """
+        from graphkit.pyg import to_hetero_batch
+
+        if examples.num_examples and (np.diff(examples.offsets) < 1).any():
+            raise ValueError("every example needs at least one member")
+        owner = examples.example_of_member
+        if (examples.query < examples.offsets[:-1]).any() or (examples.query >= examples.offsets[1:]).any():
+            raise ValueError("an example's query is not one of its members")
+        unreadable, text_forbidden = self.forbidden(trees, examples)
+        check_members(trees, examples, unreadable, self.rule)
+        hidden = Examples(examples.video, examples.offsets, examples.node, examples.text_hidden | text_forbidden,
+                          examples.query, examples.target, examples.attrs)
+        cut = example_trees(trees, hidden)
+        height = example_heights(cut)
+        blocks = []
+        if self.features.text_fields:
+            columns = [cut.text[name] for name in self.features.text_fields]
+            blocks.append(hashed_token_counts(columns, self.features.dim, seed=self.features.seed).to_dense())
+        if self.features.temporal:
+            first = examples.offsets[:-1]
+            span_start = np.minimum.reduceat(cut.start, first)[owner] if cut.num_nodes else cut.start
+            span_end = np.maximum.reduceat(cut.end, first)[owner] if cut.num_nodes else cut.end
+            blocks.append(temporal_features(cut.level, cut.start, cut.end, span_start, span_end, height))
+        x = np.concatenate(blocks, axis=1) if blocks else np.zeros((cut.num_nodes, 0), np.float32)
+        query = np.zeros(cut.num_nodes, dtype=bool)
+        query[examples.query] = True
+        data = {"x": x, "height": torch.from_numpy(height.astype(np.int64)), "query": query, **(extra or {})}
+        return to_hetero_batch(cut, data, videos=False)
+
+    def batch(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> Batch:
+        """The examples of ``trees`` with their targets: :meth:`inputs` plus ``y``, masks, ``target_level``.
+
+        ``y`` is the target's class on each query member (``-1`` elsewhere),
+        the masks select the query members of each split, and
+        ``target_level`` is the target's level (what the evaluator groups by).
+        """
+        examples = self.labelled_examples(trees)
+        y = np.full(examples.node.size, -1, dtype=np.int64)
+        encoded = vocabulary.encode(self._label_text(trees)).astype(np.int64)
+        y[examples.query] = encoded[examples.target]
+        split = self.split(trees)[examples.video][examples.example_of_member]
+        target_level = trees.level[examples.node].astype(np.int64)
+        target_level[examples.query] = trees.level[examples.target]
+        extra = {name: value for name, value in segment_arrays(np.zeros((y.size, 0), np.float32), y, split).items()
+                 if name != "x"}
+        extra["target_level"] = target_level
+        return self.inputs(trees, examples, extra)
