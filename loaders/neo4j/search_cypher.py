@@ -7,8 +7,10 @@ parameter -- index names, options, the user's text, the query vector):
 * :func:`fulltext_index_query` -- ``CREATE FULLTEXT INDEX`` over every
   caption and action text of a segment
   (:data:`~graphkit.schema.FULLTEXT_PROPERTIES`), Neo4j's built-in Lucene
-  index, with the ``english`` analyzer (so "cutting cucumbers" finds "cut
-  the cucumber"); run with the other schema statements on every load;
+  index, with the ``standard-no-stop-words`` analyzer: a phrase matches
+  only where its words, stop words included, stand in that order ("parts
+  to a car" is not "parts of a car"); run with the other schema statements
+  on every load;
 * :func:`vector_index_query` -- ``CREATE VECTOR INDEX`` over
   :data:`~graphkit.schema.EMBEDDING`, cosine similarity, the encoder's
   dimension; :func:`vector_indexes_query` lists those a graph has;
@@ -51,7 +53,7 @@ __all__ = [
 FULLTEXT_INDEX = "segment_text"
 """The name of the full-text index over segments' texts."""
 
-FULLTEXT_OPTIONS: dict = {"indexConfig": {"fulltext.analyzer": "english"}}
+FULLTEXT_OPTIONS: dict = {"indexConfig": {"fulltext.analyzer": "standard-no-stop-words"}}
 """The full-text index's options (the ``$options`` of :func:`fulltext_index_query`)."""
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
