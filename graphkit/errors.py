@@ -30,6 +30,7 @@ The whole tree::
     └── Neo4jError
         ├── Neo4jLoadError
         ├── Neo4jImportError
+        ├── Neo4jSearchError
         └── Neo4jServerError
             └── JavaNotFoundError
 
@@ -67,6 +68,7 @@ __all__ = [
     "Neo4jError",
     "Neo4jImportError",
     "Neo4jLoadError",
+    "Neo4jSearchError",
     "Neo4jServerError",
     "OutputExistsError",
     "RowError",
@@ -271,6 +273,10 @@ class Neo4jImportError(Neo4jError):
         if log is not None:
             text += f" (full output: {log})"
         super().__init__(text)
+
+
+class Neo4jSearchError(Neo4jError):
+    """A search the graph cannot answer: no embeddings, or embeddings of another encoder."""
 
 
 class Neo4jServerError(Neo4jError):

@@ -75,6 +75,9 @@ __all__ = [
     "leaf_paths",
     "edge_type",
     "NOT_APPLICABLE",
+    "FULLTEXT_PROPERTIES",
+    "EMBEDDING",
+    "EMBEDDED_TEXT",
 ]
 
 
@@ -268,6 +271,19 @@ NEXT_LEAF = EdgeTypeSpec("NEXT_LEAF", SEGMENT, SEGMENT)
 HAS_ROOT = EdgeTypeSpec("HAS_ROOT", VIDEO, SEGMENT)
 
 NODE_TYPES: tuple[NodeTypeSpec, ...] = (VIDEO, SEGMENT)
+
+# Search over segments (graphkit.loaders.neo4j.search): the full-text index's
+# fields and the optional embedding property. Not in SEGMENT.properties: a
+# segment has an embedding only when a load or export asks for one.
+#: Segment properties the full-text index covers: every caption and action text.
+FULLTEXT_PROPERTIES: tuple[str, ...] = (
+    "plm_action", "plm_caption", "llama3_caption",
+    "summary_brief", "summary_detailed", "action_brief", "action_detailed",
+)
+#: The Segment property holding a text embedding: a float32 list (``float[]``).
+EMBEDDING = Property("embedding", pa.list_(pa.float32()), "float[]")
+#: The Segment text that :data:`EMBEDDING` embeds: the gpt action brief.
+EMBEDDED_TEXT = "action_brief"
 EDGE_TYPES: tuple[EdgeTypeSpec, ...] = (PARENT_OF, NEXT, NEXT_LEAF, HAS_ROOT)
 
 

@@ -15,7 +15,10 @@ password once given). The sources and the URI are checked before anything is
 connected to or written.
 
 ``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
-runs a query of the Cypher cookbook by name.
+runs a query of the Cypher cookbook by name. ``search`` finds segments through
+the full-text index, or with ``--vector`` through the vector index over the
+action-brief embeddings that ``load --embed`` / ``export-csv --embed`` store
+(:mod:`graphkit.loaders.neo4j.search`).
 
 A ``load`` stopped by Ctrl-C or SIGTERM ends within about a second with one
 line saying how many videos were committed (exit status 130); a server that
@@ -61,6 +64,16 @@ app.add_typer(neo4j_app, name="neo4j")
 Uri = Annotated[Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")]
 User = Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")]
 Password = Annotated[Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)]
+Embed = Annotated[Optional[str], typer.Option(
+    help="Also store each segment's action-brief embedding by this encoder (minilm, hashing) and a vector "
+         "index over them, for `neo4j search --vector`.", show_default=False)]
+
+
+def _check_encoder_name(name: Optional[str], option: str = "--embed") -> None:
+    from graphkit.loaders.neo4j.embeddings import ENCODER_NAMES
+
+    if name is not None and name not in ENCODER_NAMES:
+        fail(f"{option}: unknown encoder {name!r}; expected one of {', '.join(ENCODER_NAMES)}")
 
 
 @neo4j_app.command()
@@ -112,6 +125,7 @@ def load(
              "leaves exactly the new source, one transaction per chunk of whole videos.")] = "create",
     read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
     skip_invalid: SkipInvalid = False,
+    embed: Embed = None,
 ) -> None:
     """Load video trees into Neo4j (idempotent: rerun to resume an interrupted load)."""
     import logging
@@ -126,6 +140,7 @@ def load(
 
     # The driver logs each retry of a lost server as a warning; the outcome is our one line.
     logging.getLogger("neo4j").setLevel(logging.CRITICAL)
+    _check_encoder_name(embed)
     validation_report = ValidationReport()
     columns = (
         SpinnerColumn(),
@@ -150,7 +165,7 @@ def load(
             )
             try:
                 return load_trees(driver, batches, database=database, batch_size=batch_size,
-                                  workers=workers, method=method, progress=show)
+                                  workers=workers, method=method, progress=show, embed=embed)
             except LoadInterrupted as stopped:  # Ctrl-C or SIGTERM: what is committed, and how to finish
                 console.print(str(stopped), highlight=False, markup=False)
                 raise typer.Exit(130) from None
@@ -171,8 +186,9 @@ def export_csv_command(
     compression_level: Annotated[int, typer.Option(help="gzip level, 1 (fastest) to 9.", min=1, max=9)] = 1,
     import_into: Annotated[Optional[Path], typer.Option(
         help="Then import them with the real neo4j-admin into a fresh database in this Neo4j home "
-             "(what `neo4j serve --data-dir` serves).")] = None,
+             "(what `neo4j serve --data-dir` serves), and create its constraints and search indexes.")] = None,
     skip_invalid: SkipInvalid = False,
+    embed: Embed = None,
 ) -> None:
     """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments.
 
@@ -183,6 +199,7 @@ def export_csv_command(
     from graphkit.validation import ValidationReport
 
     validation_report = ValidationReport()
+    _check_encoder_name(embed)
     run(lambda: check_out_dir(out))
     if import_into is not None:
         run(lambda: check_out_dir(import_into, "--import-into"))
@@ -193,7 +210,8 @@ def export_csv_command(
         check_sources(sources)
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
                                     validation=validation_config(skip_invalid), report=validation_report)
-        return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level)
+        return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level,
+                          embed=embed)
 
     export = run(body)
     console.print(
@@ -208,6 +226,11 @@ def export_csv_command(
         imported = run(lambda: run_import(export, import_into))
         console.print(f"imported {imported.nodes:,} nodes and {imported.relationships:,} relationships into "
                       f"{import_into} in {imported.seconds:.1f} s", highlight=False)
+        from graphkit.loaders.neo4j.import_schema import create_imported_schema
+
+        with console.status("creating constraints and search indexes"):
+            run(lambda: create_imported_schema(export, import_into))
+        console.print("created the constraints and search indexes", highlight=False)
 
 
 @neo4j_app.command()
@@ -249,3 +272,45 @@ def query(
     emit("\t".join(columns))
     for row in rows:
         emit("\t".join(str(row[column]) for column in columns))
+
+
+@neo4j_app.command()
+def search(
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="What to look for: a phrase, or words.")],
+    vector: Annotated[bool, typer.Option(
+        "--vector", help="Vector search over the action briefs' embeddings (needs a load with --embed).")] = False,
+    k: Annotated[int, typer.Option("--k", help="How many segments at most.", min=1, max=10_000)] = 10,
+    embed_model: Annotated[Optional[str], typer.Option(
+        help="The encoder of --vector (default: the one the graph was loaded with; another is refused).",
+        show_default=False)] = None,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
+    database: Annotated[str, typer.Option(help="Database to search.")] = "neo4j",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: {text, mode, k, hits}.")] = False,
+) -> None:
+    """Find segments by their captions and actions (full text), or by meaning (--vector).
+
+    Prints each hit: score, video, node, time span, level and the action briefs up to its root.
+    """
+    from graphkit.loaders.neo4j.connection import connect
+    from graphkit.loaders.neo4j.search import search_segments
+
+    if embed_model is not None and not vector:
+        fail("--embed-model needs --vector")
+    _check_encoder_name(embed_model, "--embed-model")
+
+    def body():
+        with connect(uri, user, password) as driver:
+            return search_segments(driver, text, vector=vector, k=k, embedder=embed_model, database=database)
+
+    hits = run(body)
+    if as_json:
+        emit_json({"text": text, "mode": "vector" if vector else "fulltext", "k": k,
+                   "hits": [hit.to_dict() for hit in hits]})
+        return
+    if not hits:
+        console.print("no matching segments", highlight=False)
+        return
+    for hit in hits:
+        emit(hit.summary())

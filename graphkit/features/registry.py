@@ -139,5 +139,16 @@ def text_encoder(name: str, **options: Any) -> TextEncoder:
         return HashingEncoder(**options)
     options["device"] = options.get("device") or default_device()
     options.setdefault("batch_size", 256 if options["device"].startswith("cuda") else 64)
-    return SentenceTransformerEncoder(str(minilm_model_dir()), name=name, version_tag=_minilm_version_tag(),
-                                      **options)
+    directory, tag = minilm_model_dir(), _minilm_version_tag()
+    # transformers draws a "Loading weights" bar on stderr; a command prints its own lines only.
+    try:
+        from transformers.utils import logging as transformers_logging
+    except ImportError:  # SentenceTransformerEncoder says what is missing
+        return SentenceTransformerEncoder(str(directory), name=name, version_tag=tag, **options)
+    shown = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return SentenceTransformerEncoder(str(directory), name=name, version_tag=tag, **options)
+    finally:
+        if shown:
+            transformers_logging.enable_progress_bar()

@@ -94,6 +94,7 @@ from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
 from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
+from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
 from graphkit.tree import TreeBatch
 
 __all__ = [
@@ -230,6 +231,7 @@ class CsvExport:
             same keys, in import order: the first (``files[key]``) holds the
             header, the others continue it. By default ``files``' one file
             per key. (default: :obj:`None`)
+        embedding (tuple[str, int], optional): The embeddings' ``(encoder, dim)``. (default: :obj:`None`)
     """
 
     out_dir: Path
@@ -239,6 +241,7 @@ class CsvExport:
     seconds: float = 0.0
     bytes_written: int = 0
     shard_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    embedding: tuple[str, int] | None = None
     _node_keys: tuple[str, ...] = field(default=tuple(s.label for s in schema.NODE_TYPES), repr=False)
 
     def __post_init__(self) -> None:
@@ -319,6 +322,7 @@ def export_csv(
     compress: bool = False,
     shards: int | None = None,
     compression_level: int = DEFAULT_COMPRESSION_LEVEL,
+    embed: SegmentEmbedder | str | None = None,
 ) -> CsvExport:
     """Writes tree batches as ``neo4j-admin database import full`` CSV files.
 
@@ -345,6 +349,9 @@ def export_csv(
             (default: :obj:`None`)
         compression_level (int, optional): gzip level, 1 (fastest) to 9.
             (default: :data:`~graphkit.loaders.neo4j.shards.DEFAULT_COMPRESSION_LEVEL`)
+        embed (SegmentEmbedder or str, optional): Also write the segments'
+            embeddings by this encoder (:mod:`~graphkit.loaders.neo4j.embeddings`),
+            a ``float[]`` column. (default: :obj:`None`)
 
     Returns:
         CsvExport: Files, row counts, timing and :meth:`~CsvExport.import_args`.
@@ -369,6 +376,10 @@ def export_csv(
 
     specs: list[schema.NodeTypeSpec | schema.EdgeTypeSpec] = [*schema.NODE_TYPES, *schema.EDGE_TYPES]
     types = {_key(spec): (csv_file_name(spec).removesuffix(".csv"), _empty_schema(spec)) for spec in specs}
+    embedder = as_embedder(embed)
+    if embedder is not None:
+        name, columns = types[schema.SEGMENT.label]
+        types[schema.SEGMENT.label] = (name, embedder.csv_schema(columns))
     writers = ShardWriters(
         out, types, shards=default_shards(compress) if shards is None else shards,
         compress=compress, compression_level=compression_level, inspect=inspect,
@@ -381,7 +392,10 @@ def export_csv(
                 raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
             unique.add(batch)
             started = time.perf_counter()
-            writers.submit(import_tables(batch))
+            tables = import_tables(batch)
+            if embedder is not None:
+                tables[schema.SEGMENT.label] = embedder.csv_table(tables[schema.SEGMENT.label], batch, ARRAY_DELIMITER)
+            writers.submit(tables)
             busy += time.perf_counter() - started
     except BaseException:
         # An incomplete export is no export: its files are removed, so no
@@ -406,6 +420,7 @@ def export_csv(
         seconds=busy,
         bytes_written=sum(path.stat().st_size for paths in shard_files.values() for path in paths),
         shard_files=shard_files,
+        embedding=None if embedder is None else (embedder.name, embedder.dim),
     )
     logger.info(
         "wrote %d nodes and %d relationships to %s in %.2f s (%.0f rows/s)",

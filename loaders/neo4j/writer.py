@@ -82,8 +82,9 @@ import numpy as np
 from graphkit import schema
 from graphkit.errors import LoadInterrupted, Neo4jLoadError
 from graphkit.identity import UniqueVideos
-from graphkit.loaders.neo4j import cypher
+from graphkit.loaders.neo4j import cypher, search_cypher
 from graphkit.loaders.neo4j.connection import neo4j_errors
+from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
 from graphkit.loaders.neo4j.rows import (
     create_parameters,
     edge_range,
@@ -93,6 +94,7 @@ from graphkit.loaders.neo4j.rows import (
     video_chunks,
     video_rows,
 )
+from graphkit.loaders.neo4j.search import create_search_indexes
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -151,20 +153,29 @@ class LoadReport:
         )
 
 
-def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j") -> None:
+def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j",
+                       embedding: tuple[str, int] | None = None) -> None:
     """Create the uniqueness constraints and indexes of :mod:`graphkit.loaders.neo4j.cypher` (idempotent).
+
+    Also the search indexes (:func:`~graphkit.loaders.neo4j.search.create_search_indexes`):
+    the full-text index, and with ``embedding`` the vector index of those embeddings.
 
     Args:
         driver (neo4j.Driver): The driver.
         database (str, optional): The database. (default: :obj:`"neo4j"`)
+        embedding (tuple[str, int], optional): ``(encoder name, dimension)`` of
+            the embeddings a load stores. (default: :obj:`None`)
 
     Raises:
         Neo4jLoadError: If the server cannot be reached, refuses the
             credentials or has no such database.
+        Neo4jSearchError: If the graph holds another encoder's embeddings.
     """
     with neo4j_errors(database):
         for query in cypher.create_constraint_queries():
             driver.execute_query(query, database_=database)
+    create_search_indexes(driver, embedding=embedding, database=database)
+    with neo4j_errors(database):
         # Wait until the constraint indexes are online, so the first MERGE uses them.
         driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
 
@@ -251,10 +262,20 @@ def _merge_rows(trees: TreeBatch, chunk: slice) -> dict[str, list]:
     return rows
 
 
+def _with_embeddings(work: Callable[..., tuple[int, int]], rows: list[dict]) -> Callable[..., tuple[int, int]]:
+    """``work``, then the chunk's embeddings stored, in the same transaction."""
+    def write(tx: neo4j.ManagedTransaction, *args: Any) -> tuple[int, int]:
+        created = work(tx, *args)
+        tx.run(search_cypher.set_embeddings_query(), rows=rows, property=schema.EMBEDDING.name).consume()
+        return created
+    return write
+
+
 class _Chunk:
     """One chunk of whole videos, ready to write: its parameters and what it holds."""
 
-    def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str]) -> None:
+    def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str],
+                 embedder: SegmentEmbedder | None = None) -> None:
         self.videos = chunk.stop - chunk.start
         self.keys = trees.video_uid.slice(chunk.start, self.videos)
         nodes = int(trees.node_offsets[chunk.stop] - trees.node_offsets[chunk.start])
@@ -267,6 +288,9 @@ class _Chunk:
             self.parameters: Any = create_parameters(trees, chunk)
         else:
             self.work, self.parameters = _merge_chunk, _merge_rows(trees, chunk)
+        if embedder is not None:
+            nodes_range = slice(int(trees.node_offsets[chunk.start]), int(trees.node_offsets[chunk.stop]))
+            self.work = _with_embeddings(self.work, embedder.bolt_rows(trees, nodes_range))
 
 
 def _write_chunk(driver: neo4j.Driver, database: str, chunk: _Chunk, tally: _Tally, halt: threading.Event) -> None:
@@ -363,6 +387,7 @@ def load_trees(
     workers: int = 2,
     method: Literal["create", "merge"] = "create",
     progress: Callable[[LoadReport], None] | None = None,
+    embed: SegmentEmbedder | str | None = None,
 ) -> LoadReport:
     """Write tree batches to Neo4j; safe to rerun and to resume; every loaded video ends as its source.
 
@@ -405,6 +430,11 @@ def load_trees(
         progress (Callable[[LoadReport], None], optional): Called after each
             transaction with the totals so far (from the writer threads when
             ``workers > 1``, one call at a time). (default: :obj:`None`)
+        embed (SegmentEmbedder or str, optional): Also store each segment's
+            action-brief embedding by this encoder (or encoder name, such as
+            ``"minilm"``; :mod:`graphkit.loaders.neo4j.embeddings`), in the
+            transaction of its video, and create its vector index.
+            (default: :obj:`None`: no embeddings)
 
     Returns:
         LoadReport: Videos, nodes and relationships written, time and rate.
@@ -424,6 +454,8 @@ def load_trees(
             has no such database or fails a statement.
         LoadInterrupted: On Ctrl-C (a :class:`KeyboardInterrupt`), with the
             number of videos committed.
+        Neo4jSearchError: With ``embed``, if the graph holds another
+            encoder's embeddings (before anything is written).
     """
     for name, value in (("batch_size", batch_size), ("workers", workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -432,6 +464,7 @@ def load_trees(
         raise ValueError(f"method must be one of {', '.join(map(repr, LOAD_METHODS))}, got {method!r}")
     if isinstance(batches, TreeBatch):
         batches = [batches]
+    embedder = as_embedder(embed)
     started = time.perf_counter()
     tally = _Tally(started, progress)
     unique = UniqueVideos("the load")
@@ -441,7 +474,8 @@ def load_trees(
     try:
         with neo4j_errors(database):
             driver.verify_connectivity()
-        create_constraints(driver, database=database)
+        create_constraints(driver, database=database,
+                           embedding=None if embedder is None else (embedder.name, embedder.dim))
         with neo4j_errors(database):
             for trees in batches:
                 if not isinstance(trees, TreeBatch):
@@ -457,7 +491,7 @@ def load_trees(
                                     existing.sum(), len(existing))
                 for part in video_chunks(trees, batch_size):
                     replace_keys = trees.video_uid.slice(part.start, part.stop - part.start)
-                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist())
+                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist(), embedder)
                     while len(pending) >= 2 * workers:  # bounded: a few chunks in flight
                         pending[0][0].result()
                         pending.pop(0)

@@ -1,0 +1,83 @@
+"""The schema of a bulk-imported graph: constraints and search indexes, created after ``neo4j-admin``.
+
+``neo4j-admin database import full`` writes store files only: no
+constraint, no index. :func:`create_imported_schema` starts the dev server
+(:class:`~graphkit.loaders.neo4j.server.DevServer`) on the Neo4j home the
+import wrote, runs the same schema statements as the Bolt loader -- the
+uniqueness constraints and the ``Video.video_uid`` index of
+:mod:`graphkit.loaders.neo4j.cypher`, the full-text index, and, when the
+export carried embeddings (``export_csv(embed=...)``), the vector index of
+their encoder (:mod:`graphkit.loaders.neo4j.search`) -- waits until every
+index is populated, and stops the server. ``graphkit neo4j export-csv
+--import-into HOME`` runs it after the import.
+
+Typical use (not run here: it starts a JVM)::
+
+    export = export_csv(batches, "csv/", embed="minilm")
+    run_import(export, "neo4j-home")
+    create_imported_schema(export, "neo4j-home")
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from graphkit.loaders.neo4j import cypher, search_cypher
+from graphkit.loaders.neo4j.connection import neo4j_errors
+from graphkit.loaders.neo4j.csv import CsvExport
+from graphkit.loaders.neo4j.search import create_search_indexes
+from graphkit.loaders.neo4j.server import DevServer
+
+__all__ = ["create_imported_schema"]
+
+logger = logging.getLogger(__name__)
+
+
+def create_imported_schema(
+    csv_export: CsvExport,
+    neo4j_home: str | os.PathLike[str],
+    *,
+    database: str = "neo4j",
+    index_timeout: float = 3600.0,
+    **server_options,
+) -> None:
+    """Create the constraints and the search indexes of an imported graph, and wait for them.
+
+    Args:
+        csv_export (CsvExport): The export that was imported (its
+            :attr:`~graphkit.loaders.neo4j.csv.CsvExport.embedding` names the
+            vector index to create, if any).
+        neo4j_home (str or os.PathLike): The Neo4j home the import wrote; no
+            server may be running on it.
+        database (str, optional): The database. (default: :obj:`"neo4j"`)
+        index_timeout (float, optional): Seconds to wait for the indexes to be
+            populated. (default: :obj:`3600.0`)
+        **server_options: Passed to :class:`~graphkit.loaders.neo4j.server.DevServer`
+            (``heap``, ``page_cache``, ``jvm_options``...).
+
+    Raises:
+        Neo4jServerError: If the server cannot start.
+        Neo4jLoadError: If a statement fails or the indexes are not online in time.
+        TypeError: If ``csv_export`` is not a :class:`~graphkit.loaders.neo4j.csv.CsvExport`.
+    """
+    import neo4j
+
+    if not isinstance(csv_export, CsvExport):
+        raise TypeError(f"csv_export must be a CsvExport from export_csv, got {type(csv_export).__name__}")
+    server = DevServer(Path(neo4j_home), password=secrets.token_urlsafe(16), **server_options)
+    uri = server.start(timeout=300.0)
+    try:
+        with neo4j.GraphDatabase.driver(uri, auth=server.auth) as driver:
+            with neo4j_errors(database):
+                for query in cypher.create_constraint_queries():
+                    driver.execute_query(query, database_=database)
+            create_search_indexes(driver, embedding=csv_export.embedding, database=database)
+            with neo4j_errors(database):
+                driver.execute_query(search_cypher.await_indexes_query(), {"seconds": int(index_timeout)},
+                                     database_=database)
+        logger.info("constraints and search indexes are online in %s", neo4j_home)
+    finally:
+        server.stop()
