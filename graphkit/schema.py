@@ -63,6 +63,10 @@ __all__ = [
     "HAS_ROOT",
     "NODE_TYPES",
     "EDGE_TYPES",
+    "TRANSCRIPT",
+    "DURING",
+    "IN_VIDEO",
+    "TRANSCRIPT_EDGE_TYPES",
     "GPT_FIELDS",
     "TEXT_PROPERTIES",
     "GPT_PROPERTIES",
@@ -269,6 +273,33 @@ HAS_ROOT = EdgeTypeSpec("HAS_ROOT", VIDEO, SEGMENT)
 
 NODE_TYPES: tuple[NodeTypeSpec, ...] = (VIDEO, SEGMENT)
 EDGE_TYPES: tuple[EdgeTypeSpec, ...] = (PARENT_OF, NEXT, NEXT_LEAF, HAS_ROOT)
+
+
+# -- transcript lines (graphkit.transcript) ---------------------------------
+#: An ASR transcript line: identity ``(video_uid, index)``, ``index`` its
+#: position in the video's source transcript; ``time`` float32 seconds
+#: (stored as its shortest decimal), ``text`` as spoken. Every line with a
+#: valid time is a node with ``IN_VIDEO`` to its video and ``DURING`` to each
+#: leaf whose ``[start, end)`` holds its time (none when it falls outside
+#: every leaf); lines whose time is not a finite, non-negative decimal are
+#: reported and not stored (see :mod:`graphkit.transcript`). These types are
+#: kept out of :data:`NODE_TYPES` / :data:`EDGE_TYPES` (the tree), and the
+#: sinks write them when asked (``transcript=True``).
+TRANSCRIPT = NodeTypeSpec(
+    label="Transcript",
+    pyg_name="transcript",
+    key="index",
+    identity=("video_uid", "index"),
+    properties=(
+        Property("video_uid", _str, "string"),
+        Property("index", pa.int64(), "long"),
+        Property("time", pa.float32(), "double"),
+        Property("text", _str, "string"),
+    ),
+)
+DURING = EdgeTypeSpec("DURING", TRANSCRIPT, SEGMENT)
+IN_VIDEO = EdgeTypeSpec("IN_VIDEO", TRANSCRIPT, VIDEO)
+TRANSCRIPT_EDGE_TYPES: tuple[EdgeTypeSpec, ...] = (DURING, IN_VIDEO)
 
 
 def edge_type(name: str) -> EdgeTypeSpec:
