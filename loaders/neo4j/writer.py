@@ -93,6 +93,13 @@ from graphkit.loaders.neo4j.rows import (
     video_chunks,
     video_rows,
 )
+from graphkit.loaders.neo4j.transcript_rows import (
+    transcript_counts,
+    transcript_index_lists,
+    transcript_node_rows,
+    transcript_relationship_rows,
+)
+from graphkit.transcript import Transcript, TranscriptReport, align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -124,6 +131,8 @@ class LoadReport:
             when a reload drops segments. (default: :obj:`0`)
         relationships_created (int, optional): Relationships that did not
             exist before, counted the same way. (default: :obj:`0`)
+        transcript (TranscriptReport, optional): How the transcript lines
+            were aligned, when the load wrote them. (default: :obj:`None`)
     """
 
     videos: int
@@ -132,6 +141,7 @@ class LoadReport:
     seconds: float
     nodes_created: int = 0
     relationships_created: int = 0
+    transcript: TranscriptReport | None = None
 
     @property
     def entities(self) -> int:
@@ -163,7 +173,7 @@ def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j") -> None
             credentials or has no such database.
     """
     with neo4j_errors(database):
-        for query in cypher.create_constraint_queries():
+        for query in [*cypher.create_constraint_queries(), *cypher.transcript_constraint_queries()]:
             driver.execute_query(query, database_=database)
         # Wait until the constraint indexes are online, so the first MERGE uses them.
         driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
@@ -203,8 +213,35 @@ def _check(halt: threading.Event) -> None:
         raise _Halted
 
 
+def _write_transcript(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str] | None) -> tuple[int, int]:
+    # The lines of a chunk's videos, after their trees in the same transaction.
+    # create (replace given): the replaced videos' lines go; merge: the lines
+    # their sources no longer have, and the relationships of the others.
+    if replace is not None:
+        counters = tx.run(cypher.delete_transcripts_query(), rows=replace).consume().counters
+    else:
+        counters = tx.run(cypher.delete_stale_transcripts_query(), rows=rows["stale"]).consume().counters
+    nodes, relationships = -counters.nodes_deleted, -counters.relationships_deleted
+    if rows[schema.TRANSCRIPT.label]:
+        counters = tx.run(cypher.upsert_nodes_query(schema.TRANSCRIPT), rows=rows[schema.TRANSCRIPT.label])
+        nodes += counters.consume().counters.nodes_created
+        for spec in schema.TRANSCRIPT_EDGE_TYPES:
+            counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
+            relationships += counters.relationships_created
+    return nodes, relationships
+
+
+def _transcript_rows(trees: TreeBatch, lines: Transcript | None, chunk: slice) -> dict[str, list]:
+    rows: dict[str, list] = {"stale": transcript_index_lists(trees, lines, chunk), schema.TRANSCRIPT.label: []}
+    if lines is not None:
+        rows[schema.TRANSCRIPT.label] = transcript_node_rows(trees, lines, chunk)
+        for spec in schema.TRANSCRIPT_EDGE_TYPES:
+            rows[spec.name] = transcript_relationship_rows(trees, lines, spec.name, chunk)
+    return rows
+
+
 def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str],
-                  halt: threading.Event) -> tuple[int, int]:
+                  halt: threading.Event, transcript: dict[str, list]) -> tuple[int, int]:
     # One transaction per chunk of whole videos: deleting the old copies (if
     # any) and creating the new ones commit together, so a reader, a crash or
     # a retry never sees half a video.
@@ -214,12 +251,14 @@ def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[
         deleted = tx.run(cypher.delete_videos_query(), rows=replace).consume().counters
         nodes, relationships = -deleted.nodes_deleted, -deleted.relationships_deleted
     counters = tx.run(cypher.create_videos_query(), parameters).consume().counters
+    lines = _write_transcript(tx, transcript, replace)
     # Net: a replaced video counts only what it adds, so a rerun reports 0.
-    return nodes + counters.nodes_created, relationships + counters.relationships_created
+    return (nodes + counters.nodes_created + lines[0],
+            relationships + counters.relationships_created + lines[1])
 
 
 def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str],
-                 halt: threading.Event) -> tuple[int, int]:
+                 halt: threading.Event, transcript: dict[str, list]) -> tuple[int, int]:
     # One transaction per chunk of whole videos, as for create: what the new
     # sources no longer have goes, then everything they have is merged.
     _check(halt)
@@ -234,7 +273,8 @@ def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: l
     for spec in schema.EDGE_TYPES:
         counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
         relationships += counters.relationships_created
-    return nodes, relationships
+    lines = _write_transcript(tx, transcript, None)
+    return nodes + lines[0], relationships + lines[1]
 
 
 def _merge_rows(trees: TreeBatch, chunk: slice) -> dict[str, list]:
@@ -254,7 +294,8 @@ def _merge_rows(trees: TreeBatch, chunk: slice) -> dict[str, list]:
 class _Chunk:
     """One chunk of whole videos, ready to write: its parameters and what it holds."""
 
-    def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str]) -> None:
+    def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str],
+                 lines: Transcript | None = None) -> None:
         self.videos = chunk.stop - chunk.start
         self.keys = trees.video_uid.slice(chunk.start, self.videos)
         nodes = int(trees.node_offsets[chunk.stop] - trees.node_offsets[chunk.start])
@@ -262,6 +303,11 @@ class _Chunk:
         ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
         self.relationships = sum(part.stop - part.start for part in ranges)
         self.replace = replace
+        self.transcript = _transcript_rows(trees, lines, chunk)
+        if lines is not None:
+            extra = transcript_counts(lines, chunk)
+            self.nodes += extra[0]
+            self.relationships += extra[1]
         if method == "create":
             self.work: Callable[..., tuple[int, int]] = _create_chunk
             self.parameters: Any = create_parameters(trees, chunk)
@@ -275,13 +321,13 @@ def _write_chunk(driver: neo4j.Driver, database: str, chunk: _Chunk, tally: _Tal
     _check(halt)
     with driver.session(database=database) as session:
         try:
-            created = session.execute_write(chunk.work, chunk.parameters, chunk.replace, halt)
+            created = session.execute_write(chunk.work, chunk.parameters, chunk.replace, halt, chunk.transcript)
         except neo4j.exceptions.ConstraintError:
             # A video appeared since it was looked up (another loader, or a
             # retried transaction whose commit had gone through): replace it.
             keys = chunk.keys.to_pylist()
             logger.info("videos %s..%s exist after all; replacing them", keys[0], keys[-1])
-            created = session.execute_write(chunk.work, chunk.parameters, keys, halt)
+            created = session.execute_write(chunk.work, chunk.parameters, keys, halt, chunk.transcript)
     tally.add(videos=chunk.videos, nodes=chunk.nodes, relationships=chunk.relationships, created=created)
 
 
@@ -363,6 +409,7 @@ def load_trees(
     workers: int = 2,
     method: Literal["create", "merge"] = "create",
     progress: Callable[[LoadReport], None] | None = None,
+    transcript: bool = False,
 ) -> LoadReport:
     """Write tree batches to Neo4j; safe to rerun and to resume; every loaded video ends as its source.
 
@@ -405,6 +452,12 @@ def load_trees(
         progress (Callable[[LoadReport], None], optional): Called after each
             transaction with the totals so far (from the writer threads when
             ``workers > 1``, one call at a time). (default: :obj:`None`)
+        transcript (bool, optional): Also write each video's transcript lines
+            as ``:Transcript`` nodes (:mod:`graphkit.transcript`) with
+            ``IN_VIDEO`` and ``DURING`` relationships, in the video's
+            transaction; the batches need their metadata. Either way a
+            reloaded video keeps no line its new load did not write.
+            (default: :obj:`False`)
 
     Returns:
         LoadReport: Videos, nodes and relationships written, time and rate.
@@ -436,6 +489,7 @@ def load_trees(
     tally = _Tally(started, progress)
     unique = UniqueVideos("the load")
     halt = threading.Event()
+    reports: list[TranscriptReport] = []
     writers = _Writers(workers)
     pending: list[tuple[Future, int]] = []  # the chunks submitted, oldest first, and their videos
     try:
@@ -449,6 +503,9 @@ def load_trees(
                 unique.add(trees)
                 if not trees.num_videos:
                     continue
+                lines = align_transcript(trees) if transcript else None
+                if lines is not None:
+                    reports.append(lines.report)
                 existing = np.zeros(trees.num_videos, dtype=bool)
                 if method == "create":
                     existing = _existing_videos(driver, database, trees)
@@ -457,7 +514,7 @@ def load_trees(
                                     existing.sum(), len(existing))
                 for part in video_chunks(trees, batch_size):
                     replace_keys = trees.video_uid.slice(part.start, part.stop - part.start)
-                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist())
+                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist(), lines)
                     while len(pending) >= 2 * workers:  # bounded: a few chunks in flight
                         pending[0][0].result()
                         pending.pop(0)
@@ -486,7 +543,8 @@ def load_trees(
         raise
     finally:
         writers.close()
-    report = replace(tally.report, seconds=time.perf_counter() - started)
+    report = replace(tally.report, seconds=time.perf_counter() - started,
+                     transcript=TranscriptReport.concat(reports) if transcript else None)
     if progress is not None:
         progress(report)
     logger.info("%s", report.summary())
