@@ -94,6 +94,8 @@ from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
 from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
+from graphkit.loaders.neo4j.transcript_csv import TRANSCRIPT_SPECS, transcript_tables
+from graphkit.transcript import TranscriptReport
 from graphkit.tree import TreeBatch
 
 __all__ = [
@@ -239,6 +241,7 @@ class CsvExport:
     seconds: float = 0.0
     bytes_written: int = 0
     shard_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
+    transcript: TranscriptReport | None = None  # how the lines aligned, with transcript=True
     _node_keys: tuple[str, ...] = field(default=tuple(s.label for s in schema.NODE_TYPES), repr=False)
 
     def __post_init__(self) -> None:
@@ -319,6 +322,7 @@ def export_csv(
     compress: bool = False,
     shards: int | None = None,
     compression_level: int = DEFAULT_COMPRESSION_LEVEL,
+    transcript: bool = False,
 ) -> CsvExport:
     """Writes tree batches as ``neo4j-admin database import full`` CSV files.
 
@@ -345,6 +349,9 @@ def export_csv(
             (default: :obj:`None`)
         compression_level (int, optional): gzip level, 1 (fastest) to 9.
             (default: :data:`~graphkit.loaders.neo4j.shards.DEFAULT_COMPRESSION_LEVEL`)
+        transcript (bool, optional): Also write the transcript lines
+            (:mod:`graphkit.loaders.neo4j.transcript_csv`); the alignment
+            report is :attr:`CsvExport.transcript`. (default: :obj:`False`)
 
     Returns:
         CsvExport: Files, row counts, timing and :meth:`~CsvExport.import_args`.
@@ -368,6 +375,8 @@ def export_csv(
             multiline.add(key)
 
     specs: list[schema.NodeTypeSpec | schema.EdgeTypeSpec] = [*schema.NODE_TYPES, *schema.EDGE_TYPES]
+    specs += TRANSCRIPT_SPECS if transcript else []
+    reports: list = []
     types = {_key(spec): (csv_file_name(spec).removesuffix(".csv"), _empty_schema(spec)) for spec in specs}
     writers = ShardWriters(
         out, types, shards=default_shards(compress) if shards is None else shards,
@@ -381,7 +390,7 @@ def export_csv(
                 raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
             unique.add(batch)
             started = time.perf_counter()
-            writers.submit(import_tables(batch))
+            writers.submit({**import_tables(batch), **(transcript_tables(batch, reports) if transcript else {})})
             busy += time.perf_counter() - started
     except BaseException:
         # An incomplete export is no export: its files are removed, so no
@@ -397,7 +406,7 @@ def export_csv(
     writers.close()
     busy += time.perf_counter() - started
     shard_files = writers.files
-    _remove_stale_files(out, specs, {path.name for paths in shard_files.values() for path in paths})
+    _remove_stale_files(out, [*specs, *TRANSCRIPT_SPECS], {path.name for paths in shard_files.values() for path in paths})
     export = CsvExport(
         out_dir=out,
         files={key: paths[0] for key, paths in shard_files.items()},
@@ -406,7 +415,9 @@ def export_csv(
         seconds=busy,
         bytes_written=sum(path.stat().st_size for paths in shard_files.values() for path in paths),
         shard_files=shard_files,
+        _node_keys=tuple(spec.label for spec in specs if isinstance(spec, schema.NodeTypeSpec)),
     )
+    export.transcript = TranscriptReport.concat(reports) if transcript else None
     logger.info(
         "wrote %d nodes and %d relationships to %s in %.2f s (%.0f rows/s)",
         export.nodes, export.relationships, out, busy, export.rows_per_s,
