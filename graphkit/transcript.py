@@ -25,8 +25,10 @@ per line:
   is not a decimal (``unparsable``), is negative (``negative``) or is not
   finite as a float32 (``non_finite``) has no place on the timeline and is
   not stored. Nothing is dropped silently: :class:`TranscriptReport` counts
-  each kind per video, by ``video_uid``, the CLI prints it, and the
-  aligner logs a warning for each video that has such lines.
+  each kind per video, by ``video_uid``; the CLI prints it (``graphkit
+  transcript SOURCE --json``, and ``neo4j load`` / ``export-csv`` with
+  ``--transcript``), and the aligner logs one line per such video (INFO) and
+  a summary per batch (WARNING).
 
 The Video's ``transcript_time`` / ``transcript_text`` list properties stay as
 they are: the source transcript, verbatim (unparsable times included).
@@ -129,14 +131,25 @@ class TranscriptReport:
             :data:`REPORT_FIELDS`: source lines, lines stored, lines in at
             least one leaf, stored lines in no leaf, and the lines not stored
             by reason (time not a decimal, negative, not finite).
+        summed (numpy.ndarray, optional): ``[7]`` the counts summed over
+            every video, when ``counts`` holds only some (:meth:`compact`).
+            (default: :obj:`None`: the sum of ``counts``)
     """
 
     video_uid: list[str]
     counts: np.ndarray
+    summed: np.ndarray | None = None
 
     def total(self, name: str) -> int:
         """The sum of one count over all videos (``"outside"``, ``"unparsable"``, ...)."""
-        return int(self.counts[:, REPORT_FIELDS.index(name)].sum())
+        summed = self.counts.sum(axis=0) if self.summed is None else self.summed
+        return int(summed[REPORT_FIELDS.index(name)])
+
+    def compact(self) -> TranscriptReport:
+        """The same totals, keeping only the videos with a problem: bounded by them, not by the dataset."""
+        bad = self.counts[:, REPORT_FIELDS.index("outside"):].sum(axis=1) > 0
+        summed = self.counts.sum(axis=0) if self.summed is None else self.summed
+        return TranscriptReport([self.video_uid[v] for v in np.flatnonzero(bad)], self.counts[bad], summed)
 
     def totals(self) -> dict[str, int]:
         """Every count summed over the videos, by :data:`REPORT_FIELDS` name."""
@@ -163,7 +176,11 @@ class TranscriptReport:
     def concat(cls, reports: list[TranscriptReport]) -> TranscriptReport:
         """Join the reports of several batches."""
         counts = [r.counts for r in reports] or [np.zeros((0, len(REPORT_FIELDS)), dtype=np.int64)]
-        return cls([uid for r in reports for uid in r.video_uid], np.concatenate(counts))
+        summed = sum((r.counts.sum(axis=0) if r.summed is None else r.summed for r in reports),
+                     np.zeros(len(REPORT_FIELDS), dtype=np.int64))
+        compacted = any(r.summed is not None for r in reports)
+        return cls([uid for r in reports for uid in r.video_uid], np.concatenate(counts),
+                   summed if compacted else None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -344,8 +361,14 @@ def align_transcript(trees: TreeBatch) -> Transcript:
           for c in (_UNPARSABLE, _NEGATIVE, _NON_FINITE)),
     ], axis=1).astype(np.int64).reshape(trees.num_videos, len(REPORT_FIELDS))
     report = TranscriptReport(trees.video_uid.to_pylist(), counts)
-    for message in report.lines():
-        logger.warning("%s", message)
+    messages = report.lines()
+    for message in messages:
+        logger.info("%s", message)
+    if messages:
+        totals = report.totals()
+        logger.warning("transcript: %d lines outside every leaf (kept, linked to their video only) and %d with an "
+                       "invalid time (not stored) in %d videos; see the TranscriptReport", totals["outside"],
+                       totals["unparsable"] + totals["negative"] + totals["non_finite"], len(messages))
     return Transcript(
         line_offsets=np.r_[0, np.cumsum(stored_per_video)].astype(np.int64),
         index=position[valid],

@@ -50,6 +50,7 @@ from graphkit.cli.app import (
     run,
     validation_config,
 )
+from graphkit.cli.transcript import quiet_transcript_log, report_transcript
 
 __all__ = ["neo4j_app"]
 
@@ -61,6 +62,9 @@ app.add_typer(neo4j_app, name="neo4j")
 Uri = Annotated[Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, else bolt://127.0.0.1:7687).")]
 User = Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")]
 Password = Annotated[Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)]
+WithTranscript = Annotated[bool, typer.Option(
+    "--transcript", help="Also write each video's ASR lines as Transcript nodes (IN_VIDEO, DURING the leaves "
+    "they fall in); lines outside every leaf or with a bad time are reported.")]
 
 
 @neo4j_app.command()
@@ -112,6 +116,7 @@ def load(
              "leaves exactly the new source, one transaction per chunk of whole videos.")] = "create",
     read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
     skip_invalid: SkipInvalid = False,
+    transcript: WithTranscript = False,
 ) -> None:
     """Load video trees into Neo4j (idempotent: rerun to resume an interrupted load)."""
     import logging
@@ -150,14 +155,18 @@ def load(
             )
             try:
                 return load_trees(driver, batches, database=database, batch_size=batch_size,
-                                  workers=workers, method=method, progress=show)
+                                  workers=workers, method=method, progress=show, transcript=transcript)
             except LoadInterrupted as stopped:  # Ctrl-C or SIGTERM: what is committed, and how to finish
                 console.print(str(stopped), highlight=False, markup=False)
                 raise typer.Exit(130) from None
 
+    if transcript:
+        quiet_transcript_log()
     report = run(body)
     emit(report.summary())
     report_skips(validation_report)
+    if report.transcript is not None:
+        report_transcript(report.transcript)
 
 
 @neo4j_app.command("export-csv")
@@ -173,6 +182,7 @@ def export_csv_command(
         help="Then import them with the real neo4j-admin into a fresh database in this Neo4j home "
              "(what `neo4j serve --data-dir` serves).")] = None,
     skip_invalid: SkipInvalid = False,
+    transcript: WithTranscript = False,
 ) -> None:
     """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments.
 
@@ -193,8 +203,11 @@ def export_csv_command(
         check_sources(sources)
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
                                     validation=validation_config(skip_invalid), report=validation_report)
-        return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level)
+        return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level,
+                          transcript=transcript)
 
+    if transcript:
+        quiet_transcript_log()
     export = run(body)
     console.print(
         f"wrote {export.nodes:,} nodes and {export.relationships:,} relationships to {out} "
@@ -202,6 +215,8 @@ def export_csv_command(
     )
     emit("neo4j-admin " + shlex.join(export.import_args()))
     report_skips(validation_report)
+    if export.transcript is not None:
+        report_transcript(export.transcript)
     if import_into is not None:
         from graphkit.loaders.neo4j.admin_import import run_import
 

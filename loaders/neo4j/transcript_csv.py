@@ -108,5 +108,5 @@ def transcript_tables(trees: TreeBatch, reports: list[TranscriptReport] | None =
     """
     lines = align_transcript(trees)
     if reports is not None:
-        reports.append(lines.report)
+        reports.append(lines.report.compact())
     return aligned_tables(trees, lines)

@@ -505,7 +505,7 @@ def load_trees(
                     continue
                 lines = align_transcript(trees) if transcript else None
                 if lines is not None:
-                    reports.append(lines.report)
+                    reports.append(lines.report.compact())
                 existing = np.zeros(trees.num_videos, dtype=bool)
                 if method == "create":
                     existing = _existing_videos(driver, database, trees)
