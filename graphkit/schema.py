@@ -11,6 +11,12 @@ turns each video into a typed graph:
   segment of the same level in time, property ``gap``), :data:`NEXT_LEAF` (each
   leaf to the next leaf) and :data:`HAS_ROOT` (video to root segment).
 
+The ASR transcript adds, where a sink is asked for it, the node type
+:data:`TRANSCRIPT` (one per line with a valid time, identity ``(video_uid,
+index)``) with :data:`IN_VIDEO` (line to its video) and :data:`DURING` (line
+to each leaf whose ``[start, end)`` holds its time); see
+:mod:`graphkit.transcript` for the alignment and what is reported.
+
 Every exporter (networkx, PyTorch Geometric, Neo4j, CSV) reads its labels,
 relationship types, property names and PyG relation names from here.
 

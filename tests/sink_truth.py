@@ -26,7 +26,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["Graph", "decimal", "expected_graph", "expected_transcript", "transcript_counts", "expected_pyg_videos", "mixed_rows", "neo4j_graph",
+__all__ = ["Graph", "decimal", "expected_graph", "expected_transcript", "transcript_counts",
+           "expected_pyg_videos", "mixed_rows", "neo4j_graph",
            "networkx_graph", "pyg_videos", "renamed_ids", "shared_id_pair", "subgraph", "write_rows"]
 
 Graph = tuple[list, list]

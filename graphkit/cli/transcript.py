@@ -58,7 +58,8 @@ def report_transcript(report, limit: int = 20) -> None:
 @app.command()
 def transcript(
     sources: Sources,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: every video's counts, totals.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON object: every video's counts, totals.")] = False,
     skip_invalid: SkipInvalid = False,
     non_strict: NonStrict = False,
 ) -> None:

@@ -406,7 +406,8 @@ def export_csv(
     writers.close()
     busy += time.perf_counter() - started
     shard_files = writers.files
-    _remove_stale_files(out, [*specs, *TRANSCRIPT_SPECS], {path.name for paths in shard_files.values() for path in paths})
+    written = {path.name for paths in shard_files.values() for path in paths}
+    _remove_stale_files(out, [*specs, *TRANSCRIPT_SPECS], written)
     export = CsvExport(
         out_dir=out,
         files={key: paths[0] for key, paths in shard_files.items()},

@@ -226,7 +226,7 @@ def read_transcripts(
     database: str = "neo4j",
     chunk_size: int = 1000,
 ) -> pa.Table:
-    """Read the ``:Transcript`` lines of some videos back, as :meth:`~graphkit.transcript.Transcript.to_table` gives them.
+    """Read the ``:Transcript`` lines of some videos back, as :meth:`~graphkit.transcript.Transcript.to_table` does.
 
     Args:
         driver (neo4j.Driver): The driver.
@@ -252,7 +252,8 @@ def read_transcripts(
     found: dict[str, dict] = {}
     with neo4j_errors(database), driver.session(database=database) as session:
         for start in range(0, len(uids), chunk_size):
-            for record in session.execute_read(_fetch, cypher.read_transcripts_query(), uids[start : start + chunk_size]):
+            chunk = uids[start : start + chunk_size]
+            for record in session.execute_read(_fetch, cypher.read_transcripts_query(), chunk):
                 found[record[schema.VIDEO.key]] = record
     records = [found[uid] for uid in uids if uid in found]
     columns = {name: list(chain.from_iterable(r[name] for r in records)) for name in _TRANSCRIPT_TABLE.names[1:]}

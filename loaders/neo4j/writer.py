@@ -93,12 +93,8 @@ from graphkit.loaders.neo4j.rows import (
     video_chunks,
     video_rows,
 )
-from graphkit.loaders.neo4j.transcript_rows import (
-    transcript_counts,
-    transcript_index_lists,
-    transcript_node_rows,
-    transcript_relationship_rows,
-)
+from graphkit.loaders.neo4j.transcript_rows import transcript_counts
+from graphkit.loaders.neo4j.transcript_writer import transcript_chunk_rows, write_transcript
 from graphkit.transcript import Transcript, TranscriptReport, align_transcript
 from graphkit.tree import TreeBatch
 
@@ -213,33 +209,6 @@ def _check(halt: threading.Event) -> None:
         raise _Halted
 
 
-def _write_transcript(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str] | None) -> tuple[int, int]:
-    # The lines of a chunk's videos, after their trees in the same transaction.
-    # create (replace given): the replaced videos' lines go; merge: the lines
-    # their sources no longer have, and the relationships of the others.
-    if replace is not None:
-        counters = tx.run(cypher.delete_transcripts_query(), rows=replace).consume().counters
-    else:
-        counters = tx.run(cypher.delete_stale_transcripts_query(), rows=rows["stale"]).consume().counters
-    nodes, relationships = -counters.nodes_deleted, -counters.relationships_deleted
-    if rows[schema.TRANSCRIPT.label]:
-        counters = tx.run(cypher.upsert_nodes_query(schema.TRANSCRIPT), rows=rows[schema.TRANSCRIPT.label])
-        nodes += counters.consume().counters.nodes_created
-        for spec in schema.TRANSCRIPT_EDGE_TYPES:
-            counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
-            relationships += counters.relationships_created
-    return nodes, relationships
-
-
-def _transcript_rows(trees: TreeBatch, lines: Transcript | None, chunk: slice) -> dict[str, list]:
-    rows: dict[str, list] = {"stale": transcript_index_lists(trees, lines, chunk), schema.TRANSCRIPT.label: []}
-    if lines is not None:
-        rows[schema.TRANSCRIPT.label] = transcript_node_rows(trees, lines, chunk)
-        for spec in schema.TRANSCRIPT_EDGE_TYPES:
-            rows[spec.name] = transcript_relationship_rows(trees, lines, spec.name, chunk)
-    return rows
-
-
 def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str],
                   halt: threading.Event, transcript: dict[str, list]) -> tuple[int, int]:
     # One transaction per chunk of whole videos: deleting the old copies (if
@@ -251,7 +220,7 @@ def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[
         deleted = tx.run(cypher.delete_videos_query(), rows=replace).consume().counters
         nodes, relationships = -deleted.nodes_deleted, -deleted.relationships_deleted
     counters = tx.run(cypher.create_videos_query(), parameters).consume().counters
-    lines = _write_transcript(tx, transcript, replace)
+    lines = write_transcript(tx, transcript, replace)
     # Net: a replaced video counts only what it adds, so a rerun reports 0.
     return (nodes + counters.nodes_created + lines[0],
             relationships + counters.relationships_created + lines[1])
@@ -273,7 +242,7 @@ def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: l
     for spec in schema.EDGE_TYPES:
         counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
         relationships += counters.relationships_created
-    lines = _write_transcript(tx, transcript, None)
+    lines = write_transcript(tx, transcript, None)
     return nodes + lines[0], relationships + lines[1]
 
 
@@ -303,7 +272,7 @@ class _Chunk:
         ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
         self.relationships = sum(part.stop - part.start for part in ranges)
         self.replace = replace
-        self.transcript = _transcript_rows(trees, lines, chunk)
+        self.transcript = transcript_chunk_rows(trees, lines, chunk)
         if lines is not None:
             extra = transcript_counts(lines, chunk)
             self.nodes += extra[0]

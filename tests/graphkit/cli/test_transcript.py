@@ -19,8 +19,8 @@ NODES = [{"node_id": "r", "parent_id": None, "level": 0, "start": 0.0, "end": 4.
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     def video(uid, times):
-        return {"video_uid": uid, "nodes": NODES,
-                "metadata": {"title": uid, "transcript": [{"time": t, "text": f"{uid} {i}"} for i, t in enumerate(times)]}}
+        lines = [{"time": t, "text": f"{uid} {i}"} for i, t in enumerate(times)]
+        return {"video_uid": uid, "nodes": NODES, "metadata": {"title": uid, "transcript": lines}}
 
     rows = [video("good", ["0.5", "2"]), video("bad", ["1", "later", "-3", "9.5", "1e99"])]
     path = tmp_path_factory.mktemp("transcript") / "rows.parquet"
