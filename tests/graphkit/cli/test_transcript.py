@@ -65,3 +65,19 @@ def test_export_csv_with_transcript_reports_and_writes_the_lines(source, tmp_pat
 def test_a_missing_source_is_one_error_line(tmp_path):
     result = graphkit("transcript", str(tmp_path / "missing.parquet"))
     assert result.returncode == 2 and result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.neo4j
+def test_neo4j_load_with_transcript_writes_and_reports(neo4j_server, neo4j_driver, source):
+    result = graphkit("neo4j", "load", str(source), "--uri", neo4j_server.uri, "--user", neo4j_server.user,
+                      "--password", neo4j_server.password, "--transcript")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("loaded 2 videos: ")
+    assert "video 'bad': transcript: 1 outside, 1 unparsable, 1 negative, 1 non-finite of 5 lines" in result.stderr
+    assert "transcript: 4 of 7 lines stored" in result.stderr
+    records, _, _ = neo4j_driver.execute_query(
+        "MATCH (t:Transcript) OPTIONAL MATCH (t)-[:DURING]->(s:Segment) "
+        "RETURN t.video_uid AS uid, t.index AS i, t.time AS time, s.node_id AS leaf ORDER BY uid, i",
+        database_="neo4j")
+    assert [tuple(r.values()) for r in records] == [
+        ("bad", 0, 1.0, "a"), ("bad", 3, 9.5, None), ("good", 0, 0.5, "a"), ("good", 1, 2.0, "b")]
