@@ -209,8 +209,12 @@ def _check(halt: threading.Event) -> None:
         raise _Halted
 
 
+# The key of a chunk's parameters that carries its transcript rows (not a query parameter).
+_TRANSCRIPT_ROWS = "transcript_rows"
+
+
 def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str],
-                  halt: threading.Event, transcript: dict[str, list]) -> tuple[int, int]:
+                  halt: threading.Event) -> tuple[int, int]:
     # One transaction per chunk of whole videos: deleting the old copies (if
     # any) and creating the new ones commit together, so a reader, a crash or
     # a retry never sees half a video.
@@ -219,15 +223,16 @@ def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[
     if replace:
         deleted = tx.run(cypher.delete_videos_query(), rows=replace).consume().counters
         nodes, relationships = -deleted.nodes_deleted, -deleted.relationships_deleted
-    counters = tx.run(cypher.create_videos_query(), parameters).consume().counters
-    lines = write_transcript(tx, transcript, replace)
+    query_parameters = {key: value for key, value in parameters.items() if key != _TRANSCRIPT_ROWS}
+    counters = tx.run(cypher.create_videos_query(), query_parameters).consume().counters
+    lines = write_transcript(tx, parameters[_TRANSCRIPT_ROWS], replace)
     # Net: a replaced video counts only what it adds, so a rerun reports 0.
     return (nodes + counters.nodes_created + lines[0],
             relationships + counters.relationships_created + lines[1])
 
 
-def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str],
-                 halt: threading.Event, transcript: dict[str, list]) -> tuple[int, int]:
+def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict, replace: list[str],
+                 halt: threading.Event) -> tuple[int, int]:
     # One transaction per chunk of whole videos, as for create: what the new
     # sources no longer have goes, then everything they have is merged.
     _check(halt)
@@ -242,7 +247,7 @@ def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: l
     for spec in schema.EDGE_TYPES:
         counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
         relationships += counters.relationships_created
-    lines = write_transcript(tx, transcript, None)
+    lines = write_transcript(tx, rows[_TRANSCRIPT_ROWS], None)
     return nodes + lines[0], relationships + lines[1]
 
 
@@ -272,7 +277,7 @@ class _Chunk:
         ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
         self.relationships = sum(part.stop - part.start for part in ranges)
         self.replace = replace
-        self.transcript = transcript_chunk_rows(trees, lines, chunk)
+        transcript = transcript_chunk_rows(trees, lines, chunk)
         if lines is not None:
             extra = transcript_counts(lines, chunk)
             self.nodes += extra[0]
@@ -282,6 +287,7 @@ class _Chunk:
             self.parameters: Any = create_parameters(trees, chunk)
         else:
             self.work, self.parameters = _merge_chunk, _merge_rows(trees, chunk)
+        self.parameters[_TRANSCRIPT_ROWS] = transcript
 
 
 def _write_chunk(driver: neo4j.Driver, database: str, chunk: _Chunk, tally: _Tally, halt: threading.Event) -> None:
@@ -290,13 +296,13 @@ def _write_chunk(driver: neo4j.Driver, database: str, chunk: _Chunk, tally: _Tal
     _check(halt)
     with driver.session(database=database) as session:
         try:
-            created = session.execute_write(chunk.work, chunk.parameters, chunk.replace, halt, chunk.transcript)
+            created = session.execute_write(chunk.work, chunk.parameters, chunk.replace, halt)
         except neo4j.exceptions.ConstraintError:
             # A video appeared since it was looked up (another loader, or a
             # retried transaction whose commit had gone through): replace it.
             keys = chunk.keys.to_pylist()
             logger.info("videos %s..%s exist after all; replacing them", keys[0], keys[-1])
-            created = session.execute_write(chunk.work, chunk.parameters, keys, halt, chunk.transcript)
+            created = session.execute_write(chunk.work, chunk.parameters, keys, halt)
     tally.add(videos=chunk.videos, nodes=chunk.nodes, relationships=chunk.relationships, created=created)
 
 
