@@ -127,3 +127,19 @@ def test_real_sample_counts_equal_an_independent_count(neo4j_driver):
     assert report.transcript.total("outside") == counts["outside"]
     uids = trees.video_uid.to_pylist()
     assert _as_rows(read_transcripts(neo4j_driver, uids)) == expected_transcript(table)
+
+
+@pytest.mark.neo4j
+def test_the_line_identity_is_a_composite_uniqueness_constraint(neo4j_driver):
+    import neo4j
+
+    from graphkit.loaders.neo4j.writer import create_constraints
+
+    create_constraints(neo4j_driver)
+    names = neo4j_driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names",
+                                       database_="neo4j").records[0]["names"]
+    assert "transcript_video_uid_index_unique" in names
+    neo4j_driver.execute_query("CREATE (:Transcript {video_uid: 'v', index: 0})", database_="neo4j")
+    neo4j_driver.execute_query("CREATE (:Transcript {video_uid: 'w', index: 0})", database_="neo4j")  # another video
+    with pytest.raises(neo4j.exceptions.ConstraintError):
+        neo4j_driver.execute_query("CREATE (:Transcript {video_uid: 'v', index: 0})", database_="neo4j")
