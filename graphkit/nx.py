@@ -47,24 +47,30 @@ from graphkit import schema
 from graphkit.arrays import shortest_decimal
 from graphkit.errors import GraphkitError
 from graphkit.identity import UniqueVideos, segment_key
+from graphkit.transcript import align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["to_networkx", "from_networkx"]
+__all__ = ["to_networkx", "from_networkx", "transcript_table"]
 
 _TEXT_NAMES = frozenset((*schema.TEXT_PROPERTIES, *schema.GPT_PROPERTIES))
 _METADATA_SCALARS = ("title", "description", "view_count", "like_count", "duration", "upload_date")
 
 
-def to_networkx(trees: TreeBatch, videos: list[int] | None = None) -> nx.MultiDiGraph:
+def to_networkx(trees: TreeBatch, videos: list[int] | None = None, *, transcript: bool = False) -> nx.MultiDiGraph:
     """Videos of a batch as one typed ``MultiDiGraph`` (a disjoint union of trees).
 
     Args:
         trees (TreeBatch): The videos.
         videos (list[int], optional): Positions of the videos to include; all
             by default. (default: :obj:`None`)
+        transcript (bool, optional): Add the transcript lines
+            (:mod:`graphkit.transcript`) as ``Transcript`` nodes keyed
+            ``(video_uid, index)`` (an ``int`` index, so never a segment's
+            key) with ``IN_VIDEO`` and ``DURING`` edges; needs the metadata.
+            (default: :obj:`False`)
 
     Returns:
         networkx.MultiDiGraph: Typed nodes and edges, keyed as described above.
@@ -93,7 +99,52 @@ def to_networkx(trees: TreeBatch, videos: list[int] | None = None) -> nx.MultiDi
             (sources[s], keys[t], spec.name, {"type": spec.name, **dict(zip(names, values))})
             for s, t, *values in rows
         )
+    if transcript:
+        _add_transcript(graph, trees, uids, keys)
     return graph
+
+
+def _add_transcript(graph: nx.MultiDiGraph, trees: TreeBatch, uids: list[str], keys: list) -> None:
+    lines = align_transcript(trees)
+    owners = np.asarray(uids, dtype=object)[lines.video_index].tolist() if uids else []
+    line_keys = list(zip(owners, lines.index.tolist()))
+    properties = zip(owners, lines.index.tolist(), shortest_decimal(lines.time).tolist(), lines.text.to_pylist())
+    graph.add_nodes_from(
+        (key, {"type": schema.TRANSCRIPT.label, "video_uid": uid, "index": index, "time": time, "text": text})
+        for key, (uid, index, time, text) in zip(line_keys, properties)
+    )
+    graph.add_edges_from((key, key[0], schema.IN_VIDEO.name, {"type": schema.IN_VIDEO.name}) for key in line_keys)
+    graph.add_edges_from(
+        (line_keys[line], keys[segment], schema.DURING.name, {"type": schema.DURING.name})
+        for line, segment in zip(lines.during_line.tolist(), lines.during_segment.tolist())
+    )
+
+
+def transcript_table(graph: nx.MultiDiGraph) -> pa.Table:
+    """The ``Transcript`` nodes of a graph as :meth:`graphkit.transcript.Transcript.to_table` gives them.
+
+    Lines come in the graph's node order; each line's ``segments`` are the
+    ``node_id`` s its ``DURING`` edges reach, in time order.
+
+    Args:
+        graph (networkx.MultiDiGraph): A graph made by :func:`to_networkx`
+            with ``transcript=True``.
+
+    Returns:
+        pyarrow.Table: ``video_uid``, ``index``, ``time``, ``text``, ``segments``.
+    """
+    rows = []
+    for key, attrs in graph.nodes(data=True):
+        if attrs.get("type") != schema.TRANSCRIPT.label:
+            continue
+        during = [target for _, target, kind in graph.out_edges(key, keys=True) if kind == schema.DURING.name]
+        during.sort(key=lambda segment: (graph.nodes[segment]["start"], segment[1]))
+        rows.append({**{name: attrs.get(name) for name in ("video_uid", "index", "time", "text")},
+                     "segments": [segment[1] for segment in during]})
+    return pa.Table.from_pylist(rows, schema=pa.schema([
+        ("video_uid", pa.string()), ("index", pa.int64()), ("time", pa.float64()), ("text", pa.string()),
+        ("segments", pa.list_(pa.string())),
+    ]))
 
 
 def _segment_keys(trees: TreeBatch, uids: list[str]) -> list[tuple[str, str]]:
@@ -192,7 +243,7 @@ def from_networkx(graph: nx.MultiDiGraph, *, strict: bool = True) -> TreeBatch:
                     "gpt": _gpt(attrs),
                 }
             )
-        else:
+        elif kind != schema.TRANSCRIPT.label:  # transcript lines: see transcript_table
             raise GraphkitError(f"node {key!r} has type {kind!r}; expected 'Video' or 'Segment'")
     missing = sorted(set(segments) - set(videos))
     if missing:

@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from graphkit import schema
+from graphkit.transcript import Transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -88,7 +89,12 @@ def _as_tensor(name: str, value: np.ndarray | torch.Tensor, num_nodes: int) -> t
 
 
 def to_hetero_batch(
-    trees: TreeBatch, segment_data: Mapping[str, np.ndarray | torch.Tensor] | None = None, *, videos: bool = True
+    trees: TreeBatch,
+    segment_data: Mapping[str, np.ndarray | torch.Tensor] | None = None,
+    *,
+    videos: bool = True,
+    transcript: Transcript | None = None,
+    transcript_data: Mapping[str, np.ndarray | torch.Tensor] | None = None,
 ) -> Batch:
     """All videos of a batch as a PyG ``Batch`` of per-video ``HeteroData``.
 
@@ -102,15 +108,27 @@ def to_hetero_batch(
             edges; :obj:`False` gives segments and their relations only, for
             graphs that are a forest cut out of a video
             (:mod:`graphkit.tasks`). (default: :obj:`True`)
+        transcript (Transcript, optional): The batch's aligned transcript
+            (:func:`graphkit.transcript.align_transcript`): adds the node type
+            ``'transcript'`` (``time``, ``index``) and the relations
+            ``('transcript', 'during', 'segment')`` and
+            ``('transcript', 'in_video', 'video')`` with their reverses.
+            (default: :obj:`None`)
+        transcript_data (Mapping[str, array], optional): Extra per-line
+            arrays (e.g. features ``x``), one row per stored line.
+            (default: :obj:`None`)
 
     Returns:
         torch_geometric.data.Batch: ``num_graphs == trees.num_videos``.
 
     Raises:
-        ValueError: If a ``segment_data`` array has the wrong number of rows.
+        ValueError: If a ``segment_data`` array has the wrong number of rows,
+            or a transcript is asked for without the video nodes it links to.
     """
     from torch_geometric.data import Batch, HeteroData
 
+    if transcript is not None and not videos:
+        raise ValueError("a transcript links its lines to the 'video' nodes; keep videos=True")
     num_videos, num_nodes = trees.num_videos, trees.num_nodes
     node_offsets = torch.from_numpy(trees.node_offsets)
     graph_of_node = torch.from_numpy(trees.video_index)
@@ -158,6 +176,8 @@ def to_hetero_batch(
                 **{name: torch.zeros(num_videos, dtype=torch.long) for name in attrs},
             }
 
+    if transcript is not None:
+        _add_transcript(batch, slices, incs, trees, transcript, transcript_data or {})
     batch._slice_dict = slices
     batch._inc_dict = incs
     batch._num_graphs = num_videos
@@ -178,6 +198,48 @@ def _add_videos(batch: Batch, trees: TreeBatch, slices: dict, incs: dict) -> Non
     video.ptr = video_offsets
     slices[schema.VIDEO.pyg_name] = {name: video_offsets for name in video_columns}
     incs[schema.VIDEO.pyg_name] = {name: torch.zeros(num_videos, dtype=torch.long) for name in video_columns}
+
+
+def _add_transcript(batch: Batch, slices: dict, incs: dict, trees: TreeBatch, lines: Transcript,
+                    data: Mapping[str, np.ndarray | torch.Tensor]) -> None:
+    """The ``'transcript'`` store and its relations, sliced per video like the segments."""
+    if lines.num_videos != trees.num_videos:
+        raise ValueError(f"the transcript has {lines.num_videos} videos; the batch {trees.num_videos}")
+    num_videos = trees.num_videos
+    name = schema.TRANSCRIPT.pyg_name
+    line_offsets = torch.from_numpy(lines.line_offsets)
+    columns = {"time": torch.from_numpy(np.array(lines.time)), "index": torch.from_numpy(lines.index.copy())}
+    for key, value in data.items():
+        tensor = torch.as_tensor(value)
+        if tensor.dim() == 0 or tensor.size(0) != lines.num_lines:
+            raise ValueError(f"transcript tensor {key!r} has shape {tuple(tensor.shape)}; "
+                             f"expected {lines.num_lines} rows")
+        columns[key] = tensor
+    store = batch[name]
+    for key, value in columns.items():
+        store[key] = value
+    store._num_nodes = lines.lines_per_video.tolist()
+    store.num_nodes = lines.num_lines
+    store.batch = torch.from_numpy(lines.video_index)
+    store.ptr = line_offsets
+    zeros = torch.zeros(num_videos, dtype=torch.long)
+    slices[name] = {key: line_offsets for key in columns}
+    incs[name] = {key: zeros for key in columns}
+    node_offsets = torch.from_numpy(trees.node_offsets)
+    during_slices = torch.from_numpy(np.r_[0, np.cumsum(lines.during_per_video)].astype(np.int64))
+    relations = (
+        (schema.DURING, lines.during_line, lines.during_segment, node_offsets[:-1], during_slices),
+        (schema.IN_VIDEO, np.arange(lines.num_lines, dtype=np.int64), lines.video_index,
+         torch.arange(num_videos), line_offsets),
+    )
+    for spec, src, dst, target_offsets, edge_slices in relations:
+        for edge_type, pair, offsets in (
+            (spec.pyg_edge_type, (src, dst), (line_offsets[:-1], target_offsets)),
+            (spec.pyg_reverse_edge_type, (dst, src), (target_offsets, line_offsets[:-1])),
+        ):
+            batch[edge_type].edge_index = torch.from_numpy(np.stack(pair).astype(np.int64))
+            slices[edge_type] = {"edge_index": edge_slices}
+            incs[edge_type] = {"edge_index": torch.stack(offsets, dim=1).unsqueeze(-1)}
 
 
 def to_in_memory_storage(batch: Batch) -> tuple[HeteroData, dict]:
@@ -229,6 +291,8 @@ def to_hetero_data(
     trees: TreeBatch,
     video: int = 0,
     segment_data: Mapping[str, np.ndarray | torch.Tensor] | None = None,
+    *,
+    transcript: Transcript | None = None,
 ):
     """One video as a PyG ``HeteroData``.
 
@@ -237,13 +301,15 @@ def to_hetero_data(
         video (int, optional): Position of the video in ``trees``. (default: :obj:`0`)
         segment_data (Mapping[str, array], optional): Extra per-segment arrays
             over all of ``trees``' nodes. (default: :obj:`None`)
+        transcript (Transcript, optional): Add the transcript lines (see
+            :func:`to_hetero_batch`). (default: :obj:`None`)
 
     Returns:
         torch_geometric.data.HeteroData: Node indices local to the video.
     """
     if not 0 <= video < trees.num_videos:
         raise IndexError(f"video {video} out of range for a batch of {trees.num_videos}")
-    return to_hetero_batch(trees, segment_data).get_example(video)
+    return to_hetero_batch(trees, segment_data, transcript=transcript).get_example(video)
 
 
 def to_homogeneous_batch(

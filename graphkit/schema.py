@@ -11,6 +11,12 @@ turns each video into a typed graph:
   segment of the same level in time, property ``gap``), :data:`NEXT_LEAF` (each
   leaf to the next leaf) and :data:`HAS_ROOT` (video to root segment).
 
+The ASR transcript adds, where a sink is asked for it, the node type
+:data:`TRANSCRIPT` (one per line with a valid time, identity ``(video_uid,
+index)``) with :data:`IN_VIDEO` (line to its video) and :data:`DURING` (line
+to each leaf whose ``[start, end)`` holds its time); see
+:mod:`graphkit.transcript` for the alignment and what is reported.
+
 Every exporter (networkx, PyTorch Geometric, Neo4j, CSV) reads its labels,
 relationship types, property names and PyG relation names from here.
 
@@ -63,6 +69,10 @@ __all__ = [
     "HAS_ROOT",
     "NODE_TYPES",
     "EDGE_TYPES",
+    "TRANSCRIPT",
+    "DURING",
+    "IN_VIDEO",
+    "TRANSCRIPT_EDGE_TYPES",
     "GPT_FIELDS",
     "TEXT_PROPERTIES",
     "GPT_PROPERTIES",
@@ -285,6 +295,33 @@ EMBEDDING = Property("embedding", pa.list_(pa.float32()), "float[]")
 #: The Segment text that :data:`EMBEDDING` embeds: the gpt action brief.
 EMBEDDED_TEXT = "action_brief"
 EDGE_TYPES: tuple[EdgeTypeSpec, ...] = (PARENT_OF, NEXT, NEXT_LEAF, HAS_ROOT)
+
+
+# -- transcript lines (graphkit.transcript) ---------------------------------
+#: An ASR transcript line: identity ``(video_uid, index)``, ``index`` its
+#: position in the video's source transcript; ``time`` float32 seconds
+#: (stored as its shortest decimal), ``text`` as spoken. Every line with a
+#: valid time is a node with ``IN_VIDEO`` to its video and ``DURING`` to each
+#: leaf whose ``[start, end)`` holds its time (none when it falls outside
+#: every leaf); lines whose time is not a finite, non-negative decimal are
+#: reported and not stored (see :mod:`graphkit.transcript`). These types are
+#: kept out of :data:`NODE_TYPES` / :data:`EDGE_TYPES` (the tree), and the
+#: sinks write them when asked (``transcript=True``).
+TRANSCRIPT = NodeTypeSpec(
+    label="Transcript",
+    pyg_name="transcript",
+    key="index",
+    identity=("video_uid", "index"),
+    properties=(
+        Property("video_uid", _str, "string"),
+        Property("index", pa.int64(), "long"),
+        Property("time", pa.float32(), "double"),
+        Property("text", _str, "string"),
+    ),
+)
+DURING = EdgeTypeSpec("DURING", TRANSCRIPT, SEGMENT)
+IN_VIDEO = EdgeTypeSpec("IN_VIDEO", TRANSCRIPT, VIDEO)
+TRANSCRIPT_EDGE_TYPES: tuple[EdgeTypeSpec, ...] = (DURING, IN_VIDEO)
 
 
 def edge_type(name: str) -> EdgeTypeSpec:

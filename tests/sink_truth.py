@@ -19,13 +19,15 @@ so a duplicate or a missing entry shows in the diff.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["Graph", "decimal", "expected_graph", "expected_pyg_videos", "mixed_rows", "neo4j_graph",
+__all__ = ["Graph", "decimal", "expected_graph", "expected_transcript", "transcript_counts",
+           "expected_pyg_videos", "mixed_rows", "neo4j_graph",
            "networkx_graph", "pyg_videos", "renamed_ids", "shared_id_pair", "subgraph", "write_rows"]
 
 Graph = tuple[list, list]
@@ -285,3 +287,43 @@ def mixed_rows(synthetic: int = 8, *, seed: int = 7, sample=None) -> list[dict]:
     if sample is not None and sample.is_file():
         rows += pq.read_table(sample).to_pylist()
     return rows
+
+
+# -- transcript lines (issue 13, item 4), in plain Python -------------------------
+_DECIMAL = re.compile(r"[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def expected_transcript(rows: list[dict] | pa.Table) -> list[dict]:
+    """The Transcript lines a sink must hold: one dict per line with a valid time, in source order.
+
+    ``{"video_uid", "index", "time", "text", "segments"}``: the time a
+    decimal (no nan/inf/spaces), non-negative and finite as a float32, stored
+    as its shortest decimal; ``segments`` the node ids of every leaf with
+    ``start <= time < end`` (float32), by start time. Shares no code with
+    :mod:`graphkit.transcript`.
+    """
+    if isinstance(rows, pa.Table):
+        rows = rows.to_pylist()
+    lines = []
+    for row in rows:
+        transcript = (row["metadata"] or {}).get("transcript") or []
+        parents = {node["parent_id"] for node in row["nodes"]}
+        leaves = sorted((n for n in row["nodes"] if n["node_id"] not in parents), key=lambda n: _f32(n["start"]))
+        for index, line in enumerate(transcript):
+            if line["time"] is None or not _DECIMAL.fullmatch(line["time"]):
+                continue
+            with np.errstate(over="ignore"):
+                t = np.float32(float(line["time"]))
+            if not np.isfinite(t) or t < 0:
+                continue
+            segments = [n["node_id"] for n in leaves if _f32(n["start"]) <= t < _f32(n["end"])]
+            lines.append({"video_uid": row["video_uid"], "index": index, "time": decimal(t),
+                          "text": line["text"], "segments": segments})
+    return lines
+
+
+def transcript_counts(rows: list[dict] | pa.Table) -> dict[str, int]:
+    """Transcript nodes, DURING and IN_VIDEO relationships and lines in no leaf, from :func:`expected_transcript`."""
+    lines = expected_transcript(rows)
+    return {"Transcript": len(lines), "DURING": sum(len(line["segments"]) for line in lines),
+            "IN_VIDEO": len(lines), "outside": sum(not line["segments"] for line in lines)}

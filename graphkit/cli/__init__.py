@@ -14,6 +14,6 @@ from __future__ import annotations
 from graphkit.cli.app import app, main
 
 # Importing the command modules registers their commands on `app`, in this order.
-from graphkit.cli import data, models, neo4j  # noqa: E402, F401  isort: skip
+from graphkit.cli import data, models, neo4j, transcript  # noqa: E402, F401  isort: skip
 
 __all__ = ["app", "main"]

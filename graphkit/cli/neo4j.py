@@ -53,6 +53,7 @@ from graphkit.cli.app import (
     run,
     validation_config,
 )
+from graphkit.cli.transcript import quiet_transcript_log, report_transcript
 
 __all__ = ["neo4j_app"]
 
@@ -74,6 +75,11 @@ def _check_encoder_name(name: Optional[str], option: str = "--embed") -> None:
 
     if name is not None and name not in ENCODER_NAMES:
         fail(f"{option}: unknown encoder {name!r}; expected one of {', '.join(ENCODER_NAMES)}")
+
+
+WithTranscript = Annotated[bool, typer.Option(
+    "--transcript", help="Also write each video's ASR lines as Transcript nodes (IN_VIDEO, DURING the leaves "
+    "they fall in); lines outside every leaf or with a bad time are reported.")]
 
 
 @neo4j_app.command()
@@ -126,6 +132,7 @@ def load(
     read_batch_size: Annotated[int, typer.Option(help="Videos read per record batch.", min=1)] = 512,
     skip_invalid: SkipInvalid = False,
     embed: Embed = None,
+    transcript: WithTranscript = False,
 ) -> None:
     """Load video trees into Neo4j (idempotent: rerun to resume an interrupted load)."""
     import logging
@@ -165,14 +172,19 @@ def load(
             )
             try:
                 return load_trees(driver, batches, database=database, batch_size=batch_size,
-                                  workers=workers, method=method, progress=show, embed=embed)
+                                  workers=workers, method=method, progress=show, embed=embed,
+                                  transcript=transcript)
             except LoadInterrupted as stopped:  # Ctrl-C or SIGTERM: what is committed, and how to finish
                 console.print(str(stopped), highlight=False, markup=False)
                 raise typer.Exit(130) from None
 
+    if transcript:
+        quiet_transcript_log()
     report = run(body)
     emit(report.summary())
     report_skips(validation_report)
+    if report.transcript is not None:
+        report_transcript(report.transcript)
 
 
 @neo4j_app.command("export-csv")
@@ -189,6 +201,7 @@ def export_csv_command(
              "(what `neo4j serve --data-dir` serves), and create its constraints and search indexes.")] = None,
     skip_invalid: SkipInvalid = False,
     embed: Embed = None,
+    transcript: WithTranscript = False,
 ) -> None:
     """Write node and relationship CSVs for `neo4j-admin database import full`; print its arguments.
 
@@ -211,8 +224,10 @@ def export_csv_command(
         batches = iter_tree_batches(sources, node_fields=None, metadata=True,
                                     validation=validation_config(skip_invalid), report=validation_report)
         return export_csv(batches, out, compress=compress, shards=shards, compression_level=compression_level,
-                          embed=embed)
+                          embed=embed, transcript=transcript)
 
+    if transcript:
+        quiet_transcript_log()
     export = run(body)
     console.print(
         f"wrote {export.nodes:,} nodes and {export.relationships:,} relationships to {out} "
@@ -220,6 +235,8 @@ def export_csv_command(
     )
     emit("neo4j-admin " + shlex.join(export.import_args()))
     report_skips(validation_report)
+    if export.transcript is not None:
+        report_transcript(export.transcript)
     if import_into is not None:
         from graphkit.loaders.neo4j.admin_import import run_import
 

@@ -95,6 +95,8 @@ from graphkit.errors import CsvExportError
 from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
+from graphkit.loaders.neo4j.transcript_csv import TRANSCRIPT_SPECS, transcript_tables
+from graphkit.transcript import TranscriptReport
 from graphkit.tree import TreeBatch
 
 __all__ = [
@@ -242,6 +244,7 @@ class CsvExport:
     bytes_written: int = 0
     shard_files: dict[str, tuple[Path, ...]] = field(default_factory=dict)
     embedding: tuple[str, int] | None = None
+    transcript: TranscriptReport | None = None  # how the lines aligned, with transcript=True
     _node_keys: tuple[str, ...] = field(default=tuple(s.label for s in schema.NODE_TYPES), repr=False)
 
     def __post_init__(self) -> None:
@@ -323,6 +326,7 @@ def export_csv(
     shards: int | None = None,
     compression_level: int = DEFAULT_COMPRESSION_LEVEL,
     embed: SegmentEmbedder | str | None = None,
+    transcript: bool = False,
 ) -> CsvExport:
     """Writes tree batches as ``neo4j-admin database import full`` CSV files.
 
@@ -352,6 +356,9 @@ def export_csv(
         embed (SegmentEmbedder or str, optional): Also write the segments'
             embeddings by this encoder (:mod:`~graphkit.loaders.neo4j.embeddings`),
             a ``float[]`` column. (default: :obj:`None`)
+        transcript (bool, optional): Also write the transcript lines
+            (:mod:`graphkit.loaders.neo4j.transcript_csv`); the alignment
+            report is :attr:`CsvExport.transcript`. (default: :obj:`False`)
 
     Returns:
         CsvExport: Files, row counts, timing and :meth:`~CsvExport.import_args`.
@@ -375,6 +382,8 @@ def export_csv(
             multiline.add(key)
 
     specs: list[schema.NodeTypeSpec | schema.EdgeTypeSpec] = [*schema.NODE_TYPES, *schema.EDGE_TYPES]
+    specs += TRANSCRIPT_SPECS if transcript else []
+    reports: list = []
     types = {_key(spec): (csv_file_name(spec).removesuffix(".csv"), _empty_schema(spec)) for spec in specs}
     embedder = as_embedder(embed)
     if embedder is not None:
@@ -395,7 +404,7 @@ def export_csv(
             tables = import_tables(batch)
             if embedder is not None:
                 tables[schema.SEGMENT.label] = embedder.csv_table(tables[schema.SEGMENT.label], batch, ARRAY_DELIMITER)
-            writers.submit(tables)
+            writers.submit({**tables, **(transcript_tables(batch, reports) if transcript else {})})
             busy += time.perf_counter() - started
     except BaseException:
         # An incomplete export is no export: its files are removed, so no
@@ -411,7 +420,8 @@ def export_csv(
     writers.close()
     busy += time.perf_counter() - started
     shard_files = writers.files
-    _remove_stale_files(out, specs, {path.name for paths in shard_files.values() for path in paths})
+    written = {path.name for paths in shard_files.values() for path in paths}
+    _remove_stale_files(out, [*specs, *TRANSCRIPT_SPECS], written)
     export = CsvExport(
         out_dir=out,
         files={key: paths[0] for key, paths in shard_files.items()},
@@ -421,7 +431,9 @@ def export_csv(
         bytes_written=sum(path.stat().st_size for paths in shard_files.values() for path in paths),
         shard_files=shard_files,
         embedding=None if embedder is None else (embedder.name, embedder.dim),
+        _node_keys=tuple(spec.label for spec in specs if isinstance(spec, schema.NodeTypeSpec)),
     )
+    export.transcript = TranscriptReport.concat(reports) if transcript else None
     logger.info(
         "wrote %d nodes and %d relationships to %s in %.2f s (%.0f rows/s)",
         export.nodes, export.relationships, out, busy, export.rows_per_s,

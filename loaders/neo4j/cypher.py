@@ -73,6 +73,10 @@ __all__ = [
     "LEGACY_CONSTRAINTS",
     "create_videos_query",
     "parameter_name",
+    "transcript_constraint_queries",
+    "delete_transcripts_query",
+    "delete_stale_transcripts_query",
+    "read_transcripts_query",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -485,3 +489,94 @@ transcript_time: c.transcript_time[i], transcript_text: c.transcript_text[i]})
             "}",
         ]
     return "\n".join(lines)
+
+
+# -- transcript lines (graphkit.transcript) ------------------------------------
+_TRANSCRIPT_VIDEO_INDEX = "transcript_video_uid"
+
+
+def transcript_constraint_queries() -> list[str]:
+    """The uniqueness constraint on a transcript line's identity and an index by video (idempotent).
+
+    Examples:
+        >>> for query in transcript_constraint_queries():
+        ...     print(query)
+        CREATE CONSTRAINT transcript_video_uid_index_unique IF NOT EXISTS FOR (n:Transcript) \
+REQUIRE (n.video_uid, n.index) IS UNIQUE
+        CREATE INDEX transcript_video_uid IF NOT EXISTS FOR (n:Transcript) ON (n.video_uid)
+    """
+    spec = schema.TRANSCRIPT
+    required = ", ".join(f"n.{_name(p)}" for p in spec.identity)
+    return [
+        f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS FOR (n:{_name(spec.label)}) "
+        f"REQUIRE ({required}) IS UNIQUE",
+        f"CREATE INDEX {_TRANSCRIPT_VIDEO_INDEX} IF NOT EXISTS FOR (n:{_name(spec.label)}) "
+        f"ON (n.{_name(schema.VIDEO.key)})",
+    ]
+
+
+def delete_transcripts_query() -> str:
+    """Delete every transcript line of the videos whose keys are in ``$rows``.
+
+    Examples:
+        >>> print(delete_transcripts_query())
+        UNWIND $rows AS key
+        MATCH (t:Transcript {video_uid: key})
+        DETACH DELETE t
+    """
+    video_key = _name(schema.VIDEO.key)
+    return (f"UNWIND $rows AS key\nMATCH (t:{_name(schema.TRANSCRIPT.label)} {{{video_key}: key}})\n"
+            "DETACH DELETE t")
+
+
+def delete_stale_transcripts_query() -> str:
+    """Delete the lines of some videos that their new source no longer has, and the others' relationships.
+
+    Each row is ``{video_uid, indexes}``: a video and the ``index`` of every
+    line its source holds (none: all go). The lines that stay lose their
+    ``DURING`` and ``IN_VIDEO`` relationships, which the load writes again.
+
+    Examples:
+        >>> print(delete_stale_transcripts_query())
+        UNWIND $rows AS row
+        MATCH (t:Transcript {video_uid: row.video_uid})
+        OPTIONAL MATCH (t)-[r:DURING|IN_VIDEO]->()
+        DELETE r
+        WITH DISTINCT t, row WHERE NOT t.index IN row.indexes
+        DETACH DELETE t
+    """
+    video_key, key = _name(schema.VIDEO.key), _name(schema.TRANSCRIPT.key)
+    types = "|".join(_name(spec.name) for spec in schema.TRANSCRIPT_EDGE_TYPES)
+    return "\n".join([
+        "UNWIND $rows AS row",
+        f"MATCH (t:{_name(schema.TRANSCRIPT.label)} {{{video_key}: row.{video_key}}})",
+        f"OPTIONAL MATCH (t)-[r:{types}]->()",
+        "DELETE r",
+        f"WITH DISTINCT t, row WHERE NOT t.{key} IN row.{key}es",
+        "DETACH DELETE t",
+    ])
+
+
+def read_transcripts_query() -> str:
+    """The transcript lines of the videos whose keys are in ``$rows``, column-wise.
+
+    Returns one record per video with lines: its key and one list per
+    :data:`~graphkit.schema.TRANSCRIPT` property, the lines by ``index``,
+    plus ``segments``: for each line the ``node_id`` s of the segments it
+    falls ``DURING``, in time order.
+
+    Examples:
+        >>> print(read_transcripts_query().splitlines()[2])
+        OPTIONAL MATCH (t)-[:DURING]->(s:Segment)
+    """
+    label, video_key, key = _name(schema.TRANSCRIPT.label), _name(schema.VIDEO.key), _name(schema.TRANSCRIPT.key)
+    names = [name for name in schema.TRANSCRIPT.property_names if name != video_key]
+    columns = ", ".join(f"collect(t.{_name(name)}) AS {name}" for name in names)
+    return "\n".join([
+        "UNWIND $rows AS key",
+        f"MATCH (t:{label} {{{video_key}: key}})",
+        f"OPTIONAL MATCH (t)-[:{_name(schema.DURING.name)}]->(s:{_name(schema.SEGMENT.label)})",
+        f"WITH key, t, s ORDER BY s.start, s.level, s.{_name(schema.SEGMENT.key)}",
+        f"WITH key, t, collect(s.{_name(schema.SEGMENT.key)}) AS segments ORDER BY t.{key}",
+        f"RETURN key AS {video_key}, {columns}, collect(segments) AS segments",
+    ])

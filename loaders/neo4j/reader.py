@@ -55,7 +55,7 @@ from graphkit.tree import TreeBatch
 if TYPE_CHECKING:
     import neo4j
 
-__all__ = ["read_trees", "rows_to_source_table"]
+__all__ = ["read_trees", "rows_to_source_table", "read_transcripts"]
 
 
 def _fetch(tx: neo4j.ManagedTransaction, query: str, rows: list) -> list[dict]:
@@ -210,3 +210,53 @@ def rows_to_source_table(videos: list[dict], segments: list[dict | None]) -> pa.
     )
     uids = pa.array([v[schema.VIDEO.key] for v in videos], type=pa.string())
     return pa.Table.from_arrays([uids, metadata, node_lists], schema=schema.SOURCE_SCHEMA)
+
+
+#: The columns of :func:`read_transcripts`, as :meth:`graphkit.transcript.Transcript.to_table` gives them.
+_TRANSCRIPT_TABLE = pa.schema([
+    ("video_uid", pa.string()), ("index", pa.int64()), ("time", pa.float64()), ("text", pa.string()),
+    ("segments", pa.list_(pa.string())),
+])
+
+
+def read_transcripts(
+    driver: neo4j.Driver,
+    video_uids: Sequence[str],
+    *,
+    database: str = "neo4j",
+    chunk_size: int = 1000,
+) -> pa.Table:
+    """Read the ``:Transcript`` lines of some videos back, as :meth:`~graphkit.transcript.Transcript.to_table` does.
+
+    Args:
+        driver (neo4j.Driver): The driver.
+        video_uids (Sequence[str]): The videos, in the order wanted (a video
+            without lines gives no row).
+        database (str, optional): The database. (default: :obj:`"neo4j"`)
+        chunk_size (int, optional): Videos fetched per read transaction.
+            (default: :obj:`1000`)
+
+    Returns:
+        pyarrow.Table: ``video_uid``, ``index``, ``time``, ``text`` and
+        ``segments`` (the ``node_id`` s of the leaves each line falls in, in
+        time order), video by video, each video's lines by ``index``.
+
+    Raises:
+        ValueError: If ``chunk_size`` is not a positive integer.
+        Neo4jLoadError: If the server cannot be reached, refuses the
+            credentials or lacks the database.
+    """
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+    uids = [str(uid) for uid in video_uids]
+    found: dict[str, dict] = {}
+    with neo4j_errors(database), driver.session(database=database) as session:
+        for start in range(0, len(uids), chunk_size):
+            chunk = uids[start : start + chunk_size]
+            for record in session.execute_read(_fetch, cypher.read_transcripts_query(), chunk):
+                found[record[schema.VIDEO.key]] = record
+    records = [found[uid] for uid in uids if uid in found]
+    columns = {name: list(chain.from_iterable(r[name] for r in records)) for name in _TRANSCRIPT_TABLE.names[1:]}
+    columns["video_uid"] = list(chain.from_iterable([r[schema.VIDEO.key]] * len(r["index"]) for r in records))
+    return pa.table({name: pa.array(columns[name], type) for name, type in zip(_TRANSCRIPT_TABLE.names,
+                                                                                _TRANSCRIPT_TABLE.types)})

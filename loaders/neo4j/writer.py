@@ -95,6 +95,9 @@ from graphkit.loaders.neo4j.rows import (
     video_rows,
 )
 from graphkit.loaders.neo4j.search import create_search_indexes
+from graphkit.loaders.neo4j.transcript_rows import transcript_counts
+from graphkit.loaders.neo4j.transcript_writer import transcript_chunk_rows, write_transcript
+from graphkit.transcript import Transcript, TranscriptReport, align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -126,6 +129,8 @@ class LoadReport:
             when a reload drops segments. (default: :obj:`0`)
         relationships_created (int, optional): Relationships that did not
             exist before, counted the same way. (default: :obj:`0`)
+        transcript (TranscriptReport, optional): How the transcript lines
+            were aligned, when the load wrote them. (default: :obj:`None`)
     """
 
     videos: int
@@ -134,6 +139,7 @@ class LoadReport:
     seconds: float
     nodes_created: int = 0
     relationships_created: int = 0
+    transcript: TranscriptReport | None = None
 
     @property
     def entities(self) -> int:
@@ -172,7 +178,7 @@ def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j",
         Neo4jSearchError: If the graph holds another encoder's embeddings.
     """
     with neo4j_errors(database):
-        for query in cypher.create_constraint_queries():
+        for query in [*cypher.create_constraint_queries(), *cypher.transcript_constraint_queries()]:
             driver.execute_query(query, database_=database)
     create_search_indexes(driver, embedding=embedding, database=database)
     with neo4j_errors(database):
@@ -214,6 +220,10 @@ def _check(halt: threading.Event) -> None:
         raise _Halted
 
 
+# The key of a chunk's parameters that carries its transcript rows (not a query parameter).
+_TRANSCRIPT_ROWS = "transcript_rows"
+
+
 def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[str],
                   halt: threading.Event) -> tuple[int, int]:
     # One transaction per chunk of whole videos: deleting the old copies (if
@@ -224,12 +234,15 @@ def _create_chunk(tx: neo4j.ManagedTransaction, parameters: dict, replace: list[
     if replace:
         deleted = tx.run(cypher.delete_videos_query(), rows=replace).consume().counters
         nodes, relationships = -deleted.nodes_deleted, -deleted.relationships_deleted
-    counters = tx.run(cypher.create_videos_query(), parameters).consume().counters
+    query_parameters = {key: value for key, value in parameters.items() if key != _TRANSCRIPT_ROWS}
+    counters = tx.run(cypher.create_videos_query(), query_parameters).consume().counters
+    lines = write_transcript(tx, parameters[_TRANSCRIPT_ROWS], replace)
     # Net: a replaced video counts only what it adds, so a rerun reports 0.
-    return nodes + counters.nodes_created, relationships + counters.relationships_created
+    return (nodes + counters.nodes_created + lines[0],
+            relationships + counters.relationships_created + lines[1])
 
 
-def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: list[str],
+def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict, replace: list[str],
                  halt: threading.Event) -> tuple[int, int]:
     # One transaction per chunk of whole videos, as for create: what the new
     # sources no longer have goes, then everything they have is merged.
@@ -245,7 +258,8 @@ def _merge_chunk(tx: neo4j.ManagedTransaction, rows: dict[str, list], replace: l
     for spec in schema.EDGE_TYPES:
         counters = tx.run(cypher.upsert_relationships_query(spec), rows=rows[spec.name]).consume().counters
         relationships += counters.relationships_created
-    return nodes, relationships
+    lines = write_transcript(tx, rows[_TRANSCRIPT_ROWS], None)
+    return nodes + lines[0], relationships + lines[1]
 
 
 def _merge_rows(trees: TreeBatch, chunk: slice) -> dict[str, list]:
@@ -275,7 +289,7 @@ class _Chunk:
     """One chunk of whole videos, ready to write: its parameters and what it holds."""
 
     def __init__(self, trees: TreeBatch, chunk: slice, method: str, replace: list[str],
-                 embedder: SegmentEmbedder | None = None) -> None:
+                 embedder: SegmentEmbedder | None = None, lines: Transcript | None = None) -> None:
         self.videos = chunk.stop - chunk.start
         self.keys = trees.video_uid.slice(chunk.start, self.videos)
         nodes = int(trees.node_offsets[chunk.stop] - trees.node_offsets[chunk.start])
@@ -283,11 +297,17 @@ class _Chunk:
         ranges = [edge_range(trees, spec, chunk) for spec in schema.EDGE_TYPES]
         self.relationships = sum(part.stop - part.start for part in ranges)
         self.replace = replace
+        transcript = transcript_chunk_rows(trees, lines, chunk)
+        if lines is not None:
+            extra = transcript_counts(lines, chunk)
+            self.nodes += extra[0]
+            self.relationships += extra[1]
         if method == "create":
             self.work: Callable[..., tuple[int, int]] = _create_chunk
             self.parameters: Any = create_parameters(trees, chunk)
         else:
             self.work, self.parameters = _merge_chunk, _merge_rows(trees, chunk)
+        self.parameters[_TRANSCRIPT_ROWS] = transcript
         if embedder is not None:
             nodes_range = slice(int(trees.node_offsets[chunk.start]), int(trees.node_offsets[chunk.stop]))
             self.work = _with_embeddings(self.work, embedder.bolt_rows(trees, nodes_range))
@@ -388,6 +408,7 @@ def load_trees(
     method: Literal["create", "merge"] = "create",
     progress: Callable[[LoadReport], None] | None = None,
     embed: SegmentEmbedder | str | None = None,
+    transcript: bool = False,
 ) -> LoadReport:
     """Write tree batches to Neo4j; safe to rerun and to resume; every loaded video ends as its source.
 
@@ -435,6 +456,12 @@ def load_trees(
             ``"minilm"``; :mod:`graphkit.loaders.neo4j.embeddings`), in the
             transaction of its video, and create its vector index.
             (default: :obj:`None`: no embeddings)
+        transcript (bool, optional): Also write each video's transcript lines
+            as ``:Transcript`` nodes (:mod:`graphkit.transcript`) with
+            ``IN_VIDEO`` and ``DURING`` relationships, in the video's
+            transaction; the batches need their metadata. Either way a
+            reloaded video keeps no line its new load did not write.
+            (default: :obj:`False`)
 
     Returns:
         LoadReport: Videos, nodes and relationships written, time and rate.
@@ -469,6 +496,7 @@ def load_trees(
     tally = _Tally(started, progress)
     unique = UniqueVideos("the load")
     halt = threading.Event()
+    reports: list[TranscriptReport] = []
     writers = _Writers(workers)
     pending: list[tuple[Future, int]] = []  # the chunks submitted, oldest first, and their videos
     try:
@@ -483,6 +511,9 @@ def load_trees(
                 unique.add(trees)
                 if not trees.num_videos:
                     continue
+                lines = align_transcript(trees) if transcript else None
+                if lines is not None:
+                    reports.append(lines.report.compact())
                 existing = np.zeros(trees.num_videos, dtype=bool)
                 if method == "create":
                     existing = _existing_videos(driver, database, trees)
@@ -491,7 +522,8 @@ def load_trees(
                                     existing.sum(), len(existing))
                 for part in video_chunks(trees, batch_size):
                     replace_keys = trees.video_uid.slice(part.start, part.stop - part.start)
-                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist(), embedder)
+                    chunk = _Chunk(trees, part, method, replace_keys.filter(existing[part]).to_pylist(),
+                                   embedder, lines)
                     while len(pending) >= 2 * workers:  # bounded: a few chunks in flight
                         pending[0][0].result()
                         pending.pop(0)
@@ -520,7 +552,8 @@ def load_trees(
         raise
     finally:
         writers.close()
-    report = replace(tally.report, seconds=time.perf_counter() - started)
+    report = replace(tally.report, seconds=time.perf_counter() - started,
+                     transcript=TranscriptReport.concat(reports) if transcript else None)
     if progress is not None:
         progress(report)
     logger.info("%s", report.summary())

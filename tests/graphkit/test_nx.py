@@ -63,3 +63,40 @@ def test_bad_graphs_raise(trees):
     graph.remove_node("video000001")
     with pytest.raises(GraphkitError, match="segments refer to video 'video000001'"):
         from_networkx(graph)
+
+
+# -- transcript lines (issue 13, item 4) ---------------------------------------
+def test_transcript_round_trip_is_exact():
+    from graphkit.nx import transcript_table
+    from graphkit.synth import generate_batch
+    from graphkit.transcript import align_transcript
+
+    source = TreeBatch.from_arrow(generate_batch(6, seed=11))
+    graph = to_networkx(source, transcript=True)
+    expected = align_transcript(source).to_table(source)
+    assert expected.num_rows > 20
+    assert transcript_table(graph).equals(expected)
+    # The trees come back as they were, with the lines in the graph.
+    back = from_networkx(graph)
+    assert back.node_id.equals(source.node_id) and back.metadata.equals(source.metadata)
+    assert transcript_table(to_networkx(back, transcript=True)).equals(expected)
+    assert nx.utils.graphs_equal(to_networkx(back, transcript=True), graph)
+
+
+def test_transcript_nodes_and_edges():
+    from graphkit.synth import generate_batch
+    from graphkit.transcript import align_transcript
+
+    source = TreeBatch.from_arrow(generate_batch(3, seed=2))
+    graph = to_networkx(source, transcript=True)
+    lines = align_transcript(source)
+    kinds = nx.get_node_attributes(graph, "type")
+    assert sum(kind == "Transcript" for kind in kinds.values()) == lines.num_lines
+    uid = source.video_uid[0].as_py()
+    first = graph.nodes[uid, 0]
+    assert first["type"] == "Transcript" and first["index"] == 0 and first["video_uid"] == uid
+    assert first["time"] == float(str(np.float32(first["time"])))  # the float32's shortest decimal
+    assert list(graph[uid, 0][uid]) == ["IN_VIDEO"]
+    during = [k for _, _, k in graph.edges(keys=True) if k == "DURING"]
+    assert len(during) == len(lines.during_line)
+    assert not any(k in ("IN_VIDEO", "DURING") for _, _, k in to_networkx(source).edges(keys=True))

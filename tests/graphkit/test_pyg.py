@@ -131,3 +131,35 @@ def test_in_memory_storage_holds_each_video_with_local_indices(trees):
         for video in range(batch.num_graphs):
             local = data[edge_type].edge_index[:, bounds[video]:bounds[video + 1]]
             assert torch.equal(local, batch.get_example(video)[edge_type].edge_index)
+
+
+# -- transcript lines (issue 13, item 4) ---------------------------------------
+def test_transcript_store_and_relations_per_video():
+    from graphkit.synth import generate_batch
+    from graphkit.transcript import align_transcript
+
+    trees = TreeBatch.from_arrow(generate_batch(4, seed=9))
+    lines = align_transcript(trees)
+    batch = to_hetero_batch(trees, transcript=lines, transcript_data={"x": torch.ones(lines.num_lines, 3)})
+    assert batch["transcript"].num_nodes == lines.num_lines > 0
+    assert batch["transcript"].x.shape == (lines.num_lines, 3)
+    during = batch["transcript", "during", "segment"].edge_index
+    assert during.tolist() == [lines.during_line.tolist(), lines.during_segment.tolist()]
+    assert batch["segment", "rev_during", "transcript"].edge_index.tolist() == during.flip(0).tolist()
+    assert batch["transcript", "in_video", "video"].edge_index[1].tolist() == lines.video_index.tolist()
+    table = lines.to_table(trees).to_pylist()
+    for v in range(trees.num_videos):
+        one = batch.get_example(v)
+        uid = trees.video_uid[v].as_py()
+        mine = [row for row in table if row["video_uid"] == uid]
+        assert one["transcript"].index.tolist() == [row["index"] for row in mine]
+        assert one["transcript"].time.tolist() == pytest.approx([row["time"] for row in mine])
+        local = one["transcript", "during", "segment"].edge_index
+        node_ids = trees.node_id.slice(int(trees.node_offsets[v])).to_pylist()
+        assert [[row["index"] for row in mine][i] for i in local[0].tolist()] == [
+            row["index"] for row in mine for _ in row["segments"]]
+        assert [node_ids[j] for j in local[1].tolist()] == [s for row in mine for s in row["segments"]]
+        assert one["transcript", "in_video", "video"].edge_index[1].tolist() == [0] * len(mine)
+        assert one["video", "rev_in_video", "transcript"].edge_index[0].tolist() == [0] * len(mine)
+    # Without it, the graphs are as before.
+    assert "transcript" not in to_hetero_batch(trees).node_types
