@@ -92,6 +92,7 @@ import pyarrow.compute as pc
 from graphkit import schema
 from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
+from graphkit.labels import extract_labels
 from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.tree import TreeBatch
@@ -513,6 +514,8 @@ def _segment_table(t: TreeBatch) -> pa.Table:
         "duration": pa.array(shortest_decimal(t.duration)),
         "is_leaf": pa.array(t.is_leaf),
     }
+    if "action_brief" in t.text:  # the dataset's verb label (issue 12), as the Bolt loader writes it
+        computed["verb"] = extract_labels(t.text["action_brief"], "verb")
     columns = [segment_import_ids(video_uid, t.node_id)]
     for prop in schema.SEGMENT.properties:
         column = computed.get(prop.name, t.text.get(prop.name))

@@ -73,6 +73,8 @@ __all__ = [
     "LEGACY_CONSTRAINTS",
     "create_videos_query",
     "parameter_name",
+    "COOKBOOK_INDEXES",
+    "cookbook_index_queries",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -132,6 +134,12 @@ def create_constraint_queries() -> list[str]:
         CREATE CONSTRAINT segment_video_uid_node_id_unique IF NOT EXISTS FOR (n:Segment) \
 REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         CREATE INDEX segment_video_uid IF NOT EXISTS FOR (n:Segment) ON (n.video_uid)
+        CREATE INDEX segment_level IF NOT EXISTS FOR (n:Segment) ON (n.level)
+        CREATE INDEX segment_verb IF NOT EXISTS FOR (n:Segment) ON (n.verb)
+        CREATE INDEX segment_predicted_verb IF NOT EXISTS FOR (n:Segment) ON (n.predicted_verb)
+        CREATE INDEX segment_action_brief IF NOT EXISTS FOR (n:Segment) ON (n.action_brief)
+        CREATE INDEX segment_actor IF NOT EXISTS FOR (n:Segment) ON (n.actor)
+        CREATE INDEX next_gap IF NOT EXISTS FOR ()-[r:NEXT]-() ON (r.gap)
     """
     queries = [f"DROP CONSTRAINT {_name(name)} IF EXISTS" for name in LEGACY_CONSTRAINTS]
     for spec in schema.NODE_TYPES:
@@ -145,6 +153,42 @@ REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         f"CREATE INDEX {_SEGMENT_VIDEO_INDEX} IF NOT EXISTS "
         f"FOR (n:{_name(schema.SEGMENT.label)}) ON (n.{_name(schema.VIDEO.key)})"
     )
+    return queries + cookbook_index_queries()
+
+
+# --- the indexes the cookbook's queries use (issue 12) ----------------------------
+# Full-text and vector indexes are another block; these are range indexes on
+# what the queries of ``queries/`` filter on, so none scans every segment
+# where an index applies (tests/loaders/neo4j/test_cookbook_plans.py profiles them).
+
+#: Index name -> (node type or edge type, property): the cookbook's range indexes.
+COOKBOOK_INDEXES: dict[str, tuple[NodeTypeSpec | EdgeTypeSpec, str]] = {
+    "segment_level": (schema.SEGMENT, "level"),
+    "segment_verb": (schema.SEGMENT, "verb"),
+    "segment_predicted_verb": (schema.SEGMENT, schema.PREDICTED_PREFIX + "verb"),
+    "segment_action_brief": (schema.SEGMENT, "action_brief"),
+    "segment_actor": (schema.SEGMENT, "actor"),
+    "next_gap": (schema.NEXT, "gap"),
+}
+
+
+def cookbook_index_queries() -> list[str]:
+    """``CREATE INDEX ... IF NOT EXISTS`` for each of :data:`COOKBOOK_INDEXES` (idempotent).
+
+    Returns:
+        list[str]: One statement per index; :func:`create_constraint_queries` ends with them.
+
+    Examples:
+        >>> print(cookbook_index_queries()[-1])
+        CREATE INDEX next_gap IF NOT EXISTS FOR ()-[r:NEXT]-() ON (r.gap)
+    """
+    queries = []
+    for name, (spec, prop) in COOKBOOK_INDEXES.items():
+        if isinstance(spec, NodeTypeSpec):
+            target = f"(n:{_name(spec.label)}) ON (n.{_name(prop)})"
+        else:
+            target = f"()-[r:{_name(spec.name)}]-() ON (r.{_name(prop)})"
+        queries.append(f"CREATE INDEX {_name(name)} IF NOT EXISTS FOR {target}")
     return queries
 
 
