@@ -15,7 +15,9 @@ password once given). The sources and the URI are checked before anything is
 connected to or written.
 
 ``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
-runs a query of the Cypher cookbook by name.
+runs a query of the Cypher cookbook by name (and lists them without one);
+``write-predictions`` writes a trained run's predictions onto the segments
+(:mod:`graphkit.loaders.neo4j.predictions`).
 
 A ``load`` stopped by Ctrl-C or SIGTERM ends within about a second with one
 line saying how many videos were committed (exit status 130); a server that
@@ -232,6 +234,13 @@ def query(
             for key, meaning in described.parameters.items():
                 emit(f"    --param {key}=...  {meaning}")
         return
+
+    import logging
+
+    # A cookbook query on a graph without some property (no predictions written yet) draws the server's
+    # "property key does not exist" notification, which the driver logs as a multi-line warning; the
+    # answer (no rows) says it.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
     def body() -> tuple[dict, list[dict]]:
         parameters = parse_parameters(name, param or ())

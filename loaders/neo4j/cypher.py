@@ -9,8 +9,10 @@ statements that do it, one function per statement, named for what it does
 * :func:`create_constraint_queries` -- one uniqueness constraint per node
   type on its identity (``Video.video_uid``; ``(Segment.video_uid,
   Segment.node_id)``, a composite constraint: a ``node_id`` is unique within
-  its video only) and a range index on ``Segment.video_uid``, all ``IF NOT
-  EXISTS`` so they can run on every load; the former ``node_id``-only
+  its video only), a range index on ``Segment.video_uid`` and the range
+  indexes the cookbook's queries use (:data:`COOKBOOK_INDEXES`: ``level``,
+  ``verb``, ``predicted_verb``, ``action_brief``, ``actor``, ``NEXT.gap``), all
+  ``IF NOT EXISTS`` so they can run on every load; the former ``node_id``-only
   constraint is dropped, since it would refuse (or merge) two videos that
   use the same ids;
 * :func:`upsert_nodes_query` and :func:`upsert_relationships_query` --
@@ -120,8 +122,8 @@ def create_constraint_queries() -> list[str]:
     Drops the :data:`LEGACY_CONSTRAINTS`, then one uniqueness constraint per
     node type on its identity (which also gives the index ``MERGE`` and the
     endpoint ``MATCH`` use; Community edition has composite uniqueness
-    constraints too) and a range index on ``Segment.video_uid`` for reading a
-    video back.
+    constraints too), a range index on ``Segment.video_uid`` for reading a
+    video back, then :func:`cookbook_index_queries`.
 
     Returns:
         list[str]: Statements, each ``IF EXISTS`` / ``IF NOT EXISTS``.

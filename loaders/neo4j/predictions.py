@@ -37,7 +37,7 @@ Examples:
     ...                           segments=2715, missing_videos=2, missing_examples=("a", "b"))
     >>> print(report.summary())
     wrote predicted_verb of run 'mlp-0123456789ab' on 2,715 segments of 7 videos; \
-2 videos of the run are not in the graph ('a', 'b'): not written
+2 videos predicted are not in the graph ('a', 'b'): not written
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class PredictionReport:
         if self.missing_videos:
             named = ", ".join(repr(uid) for uid in self.missing_examples)
             more = ", ..." if self.missing_videos > len(self.missing_examples) else ""
-            plural = "video of the run is" if self.missing_videos == 1 else "videos of the run are"
+            plural = "video predicted is" if self.missing_videos == 1 else "videos predicted are"
             line += f"; {self.missing_videos:,} {plural} not in the graph ({named}{more}): not written"
         if self.missing_segments:
             line += (f"; {self.missing_segments:,} segments of loaded videos are not in the graph "

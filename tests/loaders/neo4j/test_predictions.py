@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import neo4j
@@ -125,7 +126,7 @@ def test_videos_of_the_run_missing_from_the_graph_are_reported(neo4j_driver, sam
     gone_segments = int(trees.nodes_per_video[0])
     assert (report.videos, report.segments) == (trees.num_videos - 1, trees.num_nodes - gone_segments)
     assert report.missing_videos == 1 and report.missing_examples == (gone,)
-    assert f"1 video of the run is not in the graph ({gone!r}): not written" in report.summary()
+    assert f"1 video predicted is not in the graph ({gone!r}): not written" in report.summary()
     records, _, _ = neo4j_driver.execute_query("MATCH (n {video_uid: $uid}) RETURN count(n) AS n", uid=gone,
                                                database_="neo4j")
     assert records[0]["n"] == 0  # nothing was created for it
@@ -136,6 +137,8 @@ def test_the_command_writes_predictions_and_says_what_it_wrote(neo4j_server, neo
     _, trees = sample
     load_trees(neo4j_driver, trees)
     credentials = ["--uri", neo4j_server.uri, "--user", neo4j_server.user, "--password", neo4j_server.password]
+    before = runner.invoke(app, ["neo4j", "query", "prediction_disagreements_by_level", *credentials])
+    assert before.exit_code == 0 and before.stdout == "no rows\n" and before.stderr == "", before.output
     outputs = []
     for _ in range(2):
         result = runner.invoke(app, ["neo4j", "write-predictions", str(run_dir), "--device", "cpu", *credentials])
@@ -144,6 +147,10 @@ def test_the_command_writes_predictions_and_says_what_it_wrote(neo4j_server, neo
     assert outputs[0] == outputs[1] and outputs[0].count("\n") == 1
     assert f"on {trees.num_nodes:,} segments of {trees.num_videos:,} videos" in outputs[0]
     assert neo4j_server.password not in outputs[0]
+    after = runner.invoke(app, ["neo4j", "query", "prediction_disagreements_by_level", "--json", *credentials])
+    rows = json.loads(after.stdout)["rows"]
+    assert sum(row["segments"] for row in rows) == sum(v is not None for v in _expected_verbs(trees).values())
+    assert all(0.0 <= row["disagreement_rate"] <= 1.0 for row in rows)
 
 
 def test_the_command_refuses_a_directory_that_is_no_run_in_one_line(tmp_path):
