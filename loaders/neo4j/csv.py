@@ -92,8 +92,8 @@ import pyarrow.compute as pc
 from graphkit import schema
 from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
-from graphkit.labels import extract_labels
 from graphkit.identity import UniqueVideos
+from graphkit.labels import extract_labels
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.tree import TreeBatch
 
