@@ -48,6 +48,7 @@ from graphkit.arrays import shortest_decimal
 from graphkit.errors import GraphkitError
 from graphkit.identity import UniqueVideos, segment_key
 from graphkit.transcript import align_transcript
+from graphkit.labels import extract_labels
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -183,6 +184,8 @@ def _segment_properties(trees: TreeBatch, uids: list[str]) -> list[dict]:
     for name in schema.SEGMENT.property_names:
         if name in trees.text:
             columns[name] = trees.text[name].to_pylist()
+    if "action_brief" in trees.text:  # the dataset's verb label, as every sink stores it
+        columns["verb"] = extract_labels(trees.text["action_brief"], "verb").to_pylist()
     names = list(columns)
     return [
         {"type": schema.SEGMENT.label, **dict(zip(names, values))}

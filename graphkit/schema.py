@@ -88,6 +88,11 @@ __all__ = [
     "FULLTEXT_PROPERTIES",
     "EMBEDDING",
     "EMBEDDED_TEXT",
+    "LABEL_PROPERTIES",
+    "PREDICTED_PREFIX",
+    "PREDICTION_CONFIDENCE",
+    "PREDICTION_RUN",
+    "SPLIT_PROPERTY",
 ]
 
 
@@ -240,6 +245,20 @@ TEXT_PROPERTIES: tuple[str, ...] = ("plm_action", "plm_caption", "llama3_caption
 #: Segment text properties that come from the ``gpt`` struct.
 GPT_PROPERTIES: tuple[str, ...] = tuple(GPT_FIELDS)
 
+# --- the dataset's labels and a model's predictions on segments (issue 12) ---
+#: Segment properties derived from ``action_brief`` by :mod:`graphkit.labels`,
+#: the function training labels use: ``verb`` is ``extract_labels(brief,
+#: "verb")``, absent where the segment has no gpt action (``N/A``, or no gpt).
+LABEL_PROPERTIES: tuple[str, ...] = ("verb",)
+#: ``graphkit neo4j write-predictions`` sets ``predicted_<label>`` (the
+#: run's label kind: ``predicted_verb``), the confidence (the softmax maximum),
+#: the run's id and the video's split (``"train"``, ``"valid"``, ``"test"``).
+PREDICTED_PREFIX = "predicted_"
+PREDICTION_CONFIDENCE = "prediction_confidence"
+PREDICTION_RUN = "prediction_run"
+SPLIT_PROPERTY = "split"
+# --- end of issue 12's block ---
+
 _str = pa.string()
 VIDEO = NodeTypeSpec(
     label="Video",
@@ -272,6 +291,7 @@ SEGMENT = NodeTypeSpec(
         Property("is_leaf", pa.bool_(), "boolean"),
         *(Property(name, _str, "string") for name in TEXT_PROPERTIES),
         *(Property(name, _str, "string") for name in GPT_PROPERTIES),
+        *(Property(name, _str, "string") for name in LABEL_PROPERTIES),
     ),
 )
 # order is int32: a non-strict (n-ary) tree may give a node more than 127 children.

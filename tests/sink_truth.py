@@ -52,6 +52,13 @@ def _props(mapping: dict) -> tuple:
     return tuple(sorted((k, _freeze(v)) for k, v in mapping.items() if v is not None))
 
 
+def _verb(brief: str | None) -> str | None:
+    """The dataset's verb label: by definition :mod:`graphkit.labels`' (the function training labels use)."""
+    from graphkit.labels import extract_labels
+
+    return None if brief is None else extract_labels(pa.array([brief]), "verb")[0].as_py()
+
+
 def _f32(value: float) -> np.float32:
     return np.float32(value)
 
@@ -82,6 +89,7 @@ def _video_tree(row: dict) -> tuple[dict, list[dict], list[tuple]]:
         gpt = node.get("gpt") or {}
         for name, (group, leaf) in _GPT.items():
             props[name] = (gpt.get(group) or {}).get(leaf)
+        props["verb"] = _verb(props["action_brief"])
         segments.append(props)
     key = {node["node_id"]: ("Segment", uid, node["node_id"]) for node in nodes}
     for node in nodes:

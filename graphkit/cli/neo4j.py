@@ -15,10 +15,12 @@ password once given). The sources and the URI are checked before anything is
 connected to or written.
 
 ``export-csv`` writes the files of ``neo4j-admin database import``; ``query``
-runs a query of the Cypher cookbook by name. ``search`` finds segments through
-the full-text index, or with ``--vector`` through the vector index over the
-action-brief embeddings that ``load --embed`` / ``export-csv --embed`` store
-(:mod:`graphkit.loaders.neo4j.search`).
+runs a query of the Cypher cookbook by name (and lists them without one).
+``search`` finds segments through the full-text index, or with ``--vector``
+through the vector index over the action-brief embeddings that ``load
+--embed`` / ``export-csv --embed`` store (:mod:`graphkit.loaders.neo4j.search`).
+``write-predictions`` writes a trained run's predictions onto the segments
+(:mod:`graphkit.loaders.neo4j.predictions`).
 
 A ``load`` stopped by Ctrl-C or SIGTERM ends within about a second with one
 line saying how many videos were committed (exit status 130); a server that
@@ -273,6 +275,13 @@ def query(
                 emit(f"    --param {key}=...  {meaning}")
         return
 
+    import logging
+
+    # A cookbook query on a graph without some property (no predictions written yet) draws the server's
+    # "property key does not exist" notification, which the driver logs as a multi-line warning; the
+    # answer (no rows) says it.
+    logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
+
     def body() -> tuple[dict, list[dict]]:
         parameters = parse_parameters(name, param or ())
         with connect(uri, user, password) as driver:
@@ -331,3 +340,48 @@ def search(
         return
     for hit in hits:
         emit(hit.summary())
+
+
+# --- write-predictions (issue 12): a trained run's predictions onto the graph ---
+
+
+@neo4j_app.command("write-predictions")
+def write_predictions_command(
+    run_dir: Annotated[Path, typer.Argument(help="A training run: what `graphkit train --out RUN_DIR` wrote.")],
+    source: Annotated[Optional[list[str]], typer.Option(
+        "--source", help="Predict these sources' videos instead of the run's own (repeatable).")] = None,
+    uri: Uri = None,
+    user: User = None,
+    password: Password = None,
+    database: Annotated[str, typer.Option(help="Database to write into.")] = "neo4j",
+    batch_size: Annotated[int, typer.Option(help="Segments per UNWIND transaction.", min=1)] = 10_000,
+    read_batch_size: Annotated[Optional[int], typer.Option(
+        help="Videos per prediction batch (default: the run's training batch size).", min=1)] = None,
+    device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
+) -> None:
+    """Predict every segment of a run's videos; write predicted_<label>, confidence, run and split onto them.
+
+    Idempotent: running it again leaves the same graph. Videos of the run that the graph lacks are reported.
+    """
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from graphkit.loaders.neo4j.connection import connect
+    from graphkit.loaders.neo4j.predictions import PredictionReport, write_predictions
+    from graphkit.models.predictions import SegmentPredictor
+
+    def body() -> PredictionReport:
+        predictor = SegmentPredictor(run_dir, device)
+        sources = predictor.sources(source or None)
+        check_sources(sources)
+        with connect(uri, user, password) as driver, Progress(
+            SpinnerColumn(), TextColumn("{task.fields[segments]:,} segments"), TimeElapsedColumn(),
+            console=console, transient=True, disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task("predict", segments=0)
+            return write_predictions(
+                driver, predictor.iter_batches(sources, batch_size=read_batch_size), label=predictor.label,
+                run=predictor.run_id, database=database, batch_size=batch_size,
+                progress=lambda report: bar.update(task, segments=report.segments),
+            )
+
+    emit(run(body).summary())

@@ -93,6 +93,7 @@ from graphkit import schema
 from graphkit.arrays import shortest_decimal
 from graphkit.errors import CsvExportError
 from graphkit.identity import UniqueVideos
+from graphkit.labels import extract_labels
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
 from graphkit.loaders.neo4j.transcript_csv import TRANSCRIPT_SPECS, transcript_tables
@@ -540,6 +541,8 @@ def _segment_table(t: TreeBatch) -> pa.Table:
         "duration": pa.array(shortest_decimal(t.duration)),
         "is_leaf": pa.array(t.is_leaf),
     }
+    if "action_brief" in t.text:  # the dataset's verb label (issue 12), as the Bolt loader writes it
+        computed["verb"] = extract_labels(t.text["action_brief"], "verb")
     columns = [segment_import_ids(video_uid, t.node_id)]
     for prop in schema.SEGMENT.properties:
         column = computed.get(prop.name, t.text.get(prop.name))

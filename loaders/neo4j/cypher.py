@@ -9,8 +9,10 @@ statements that do it, one function per statement, named for what it does
 * :func:`create_constraint_queries` -- one uniqueness constraint per node
   type on its identity (``Video.video_uid``; ``(Segment.video_uid,
   Segment.node_id)``, a composite constraint: a ``node_id`` is unique within
-  its video only) and a range index on ``Segment.video_uid``, all ``IF NOT
-  EXISTS`` so they can run on every load; the former ``node_id``-only
+  its video only), a range index on ``Segment.video_uid`` and the range
+  indexes the cookbook's queries use (:data:`COOKBOOK_INDEXES`: ``level``,
+  ``verb``, ``predicted_verb``, ``action_brief``, ``actor``, ``NEXT.gap``), all
+  ``IF NOT EXISTS`` so they can run on every load; the former ``node_id``-only
   constraint is dropped, since it would refuse (or merge) two videos that
   use the same ids;
 * :func:`upsert_nodes_query` and :func:`upsert_relationships_query` --
@@ -77,6 +79,8 @@ __all__ = [
     "delete_transcripts_query",
     "delete_stale_transcripts_query",
     "read_transcripts_query",
+    "COOKBOOK_INDEXES",
+    "cookbook_index_queries",
 ]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -122,8 +126,8 @@ def create_constraint_queries() -> list[str]:
     Drops the :data:`LEGACY_CONSTRAINTS`, then one uniqueness constraint per
     node type on its identity (which also gives the index ``MERGE`` and the
     endpoint ``MATCH`` use; Community edition has composite uniqueness
-    constraints too) and a range index on ``Segment.video_uid`` for reading a
-    video back.
+    constraints too), a range index on ``Segment.video_uid`` for reading a
+    video back, then :func:`cookbook_index_queries`.
 
     Returns:
         list[str]: Statements, each ``IF EXISTS`` / ``IF NOT EXISTS``.
@@ -136,6 +140,12 @@ def create_constraint_queries() -> list[str]:
         CREATE CONSTRAINT segment_video_uid_node_id_unique IF NOT EXISTS FOR (n:Segment) \
 REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         CREATE INDEX segment_video_uid IF NOT EXISTS FOR (n:Segment) ON (n.video_uid)
+        CREATE INDEX segment_level IF NOT EXISTS FOR (n:Segment) ON (n.level)
+        CREATE INDEX segment_verb IF NOT EXISTS FOR (n:Segment) ON (n.verb)
+        CREATE INDEX segment_predicted_verb IF NOT EXISTS FOR (n:Segment) ON (n.predicted_verb)
+        CREATE INDEX segment_action_brief IF NOT EXISTS FOR (n:Segment) ON (n.action_brief)
+        CREATE INDEX segment_actor IF NOT EXISTS FOR (n:Segment) ON (n.actor)
+        CREATE INDEX next_gap IF NOT EXISTS FOR ()-[r:NEXT]-() ON (r.gap)
     """
     queries = [f"DROP CONSTRAINT {_name(name)} IF EXISTS" for name in LEGACY_CONSTRAINTS]
     for spec in schema.NODE_TYPES:
@@ -149,6 +159,42 @@ REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         f"CREATE INDEX {_SEGMENT_VIDEO_INDEX} IF NOT EXISTS "
         f"FOR (n:{_name(schema.SEGMENT.label)}) ON (n.{_name(schema.VIDEO.key)})"
     )
+    return queries + cookbook_index_queries()
+
+
+# --- the indexes the cookbook's queries use (issue 12) ----------------------------
+# Full-text and vector indexes are another block; these are range indexes on
+# what the queries of ``queries/`` filter on, so none scans every segment
+# where an index applies (tests/loaders/neo4j/test_cookbook_plans.py profiles them).
+
+#: Index name -> (node type or edge type, property): the cookbook's range indexes.
+COOKBOOK_INDEXES: dict[str, tuple[NodeTypeSpec | EdgeTypeSpec, str]] = {
+    "segment_level": (schema.SEGMENT, "level"),
+    "segment_verb": (schema.SEGMENT, "verb"),
+    "segment_predicted_verb": (schema.SEGMENT, schema.PREDICTED_PREFIX + "verb"),
+    "segment_action_brief": (schema.SEGMENT, "action_brief"),
+    "segment_actor": (schema.SEGMENT, "actor"),
+    "next_gap": (schema.NEXT, "gap"),
+}
+
+
+def cookbook_index_queries() -> list[str]:
+    """``CREATE INDEX ... IF NOT EXISTS`` for each of :data:`COOKBOOK_INDEXES` (idempotent).
+
+    Returns:
+        list[str]: One statement per index; :func:`create_constraint_queries` ends with them.
+
+    Examples:
+        >>> print(cookbook_index_queries()[-1])
+        CREATE INDEX next_gap IF NOT EXISTS FOR ()-[r:NEXT]-() ON (r.gap)
+    """
+    queries = []
+    for name, (spec, prop) in COOKBOOK_INDEXES.items():
+        if isinstance(spec, NodeTypeSpec):
+            target = f"(n:{_name(spec.label)}) ON (n.{_name(prop)})"
+        else:
+            target = f"()-[r:{_name(spec.name)}]-() ON (r.{_name(prop)})"
+        queries.append(f"CREATE INDEX {_name(name)} IF NOT EXISTS FOR {target}")
     return queries
 
 

@@ -50,6 +50,7 @@ import pyarrow.compute as pc
 
 from graphkit import schema
 from graphkit.arrays import shortest_decimal
+from graphkit.labels import extract_labels
 from graphkit.loaders.neo4j import cypher
 from graphkit.schema import EdgeTypeSpec
 from graphkit.tree import TreeBatch
@@ -196,6 +197,8 @@ def segment_columns(trees: TreeBatch, rows: slice | None = None) -> dict[str, li
     for name in schema.SEGMENT.property_names:
         if name in trees.text:
             columns[name] = trees.text[name].slice(start, count).to_pylist()
+    if "action_brief" in trees.text:  # the dataset's verb label (issue 12): absent without a gpt action
+        columns["verb"] = extract_labels(trees.text["action_brief"].slice(start, count), "verb").to_pylist()
     return columns
 
 

@@ -10,9 +10,10 @@
 //   $relationship    (string)   "NEXT" or "NEXT_LEAF"
 //   $not_applicable  (string)   the "no action" marker, "n/a"
 //   $limit           (integer)  how many actions to return
-MATCH (a:Segment)-[r:NEXT|NEXT_LEAF]->(b:Segment)
+MATCH (a:Segment)
+WHERE a.action_brief IS NOT NULL AND toLower(a.action_brief) = toLower($action)
+MATCH (a)-[r:NEXT|NEXT_LEAF]->(b:Segment)
 WHERE type(r) = $relationship
-  AND toLower(a.action_brief) = toLower($action)
   AND b.action_brief IS NOT NULL
   AND toLower(b.action_brief) <> $not_applicable
   AND toLower(b.action_brief) <> toLower(a.action_brief)

@@ -6,8 +6,12 @@
 //
 // Parameters:
 //   $video_uid  (string or null)  one video, or null for all videos
-MATCH (s:Segment)
-WHERE $video_uid IS NULL OR s.video_uid = $video_uid
+CALL () {
+  MATCH (s:Segment {video_uid: $video_uid}) RETURN s
+  UNION ALL
+  WITH $video_uid AS one WHERE one IS NULL
+  MATCH (s:Segment) RETURN s
+}
 WITH s.level AS level, count(*) AS segments,
      count(s.action_brief) AS action_brief, count(s.summary_brief) AS summary_brief,
      count(s.plm_caption) AS plm_caption, count(s.llama3_caption) AS llama3_caption

@@ -5,8 +5,12 @@
 //
 // Parameters:
 //   $video_uid  (string or null)  one video, or null for all videos
-MATCH (s:Segment)
-WHERE $video_uid IS NULL OR s.video_uid = $video_uid
+CALL () {
+  MATCH (s:Segment {video_uid: $video_uid}) RETURN s
+  UNION ALL
+  WITH $video_uid AS one WHERE one IS NULL
+  MATCH (s:Segment) RETURN s
+}
 RETURN s.level AS level, count(*) AS segments,
        sum(CASE WHEN s.is_leaf THEN 1 ELSE 0 END) AS leaves,
        avg(s.duration) AS mean_duration

@@ -8,9 +8,14 @@
 //   $video_uid       (string or null)  one video, or null for all videos
 //   $not_applicable  (string)          the "no actor" marker, "n/a"
 //   $limit           (integer)         how many runs to return
-MATCH (first:Segment {is_leaf: true})
-WHERE ($video_uid IS NULL OR first.video_uid = $video_uid)
-  AND first.actor IS NOT NULL AND toLower(first.actor) <> $not_applicable
+CALL () {
+  MATCH (first:Segment {video_uid: $video_uid, is_leaf: true}) RETURN first
+  UNION ALL
+  WITH $video_uid AS one WHERE one IS NULL
+  MATCH (first:Segment) WHERE first.actor IS NOT NULL AND first.is_leaf RETURN first
+}
+WITH first
+WHERE first.is_leaf AND first.actor IS NOT NULL AND toLower(first.actor) <> $not_applicable
   AND NOT EXISTS { MATCH (:Segment {actor: first.actor})-[:NEXT_LEAF]->(first) }
 MATCH run = (first)-[:NEXT_LEAF*0..]->(last:Segment)
 WHERE all(leaf IN nodes(run) WHERE leaf.actor = first.actor)

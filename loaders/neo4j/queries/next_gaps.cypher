@@ -8,8 +8,12 @@
 //   $limit    (integer)  how many gaps to return
 MATCH (a:Segment)-[r:NEXT]->(b:Segment)
 WHERE r.gap > $min_gap
-MATCH (between:Segment {video_uid: a.video_uid, is_leaf: true})
-WHERE between.level < a.level AND between.start >= a.end AND between.end <= b.start
+CALL (a, b) {
+  MATCH (between:Segment {video_uid: a.video_uid, is_leaf: true})
+  USING INDEX between:Segment(video_uid)
+  WHERE between.level < a.level AND between.start >= a.end AND between.end <= b.start
+  RETURN between
+}
 WITH a, b, r, between ORDER BY between.start
 RETURN a.video_uid AS video_uid, a.level AS level, a.node_id AS before, b.node_id AS after,
        r.gap AS gap, collect(between.node_id) AS leaves_between

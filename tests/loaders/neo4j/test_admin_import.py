@@ -8,6 +8,7 @@ import pytest
 
 from graphkit import schema
 from graphkit.errors import Neo4jImportError
+from graphkit.labels import extract_labels
 from graphkit.loaders.neo4j.admin_import import ImportReport, admin_command, run_import
 from graphkit.loaders.neo4j.csv import export_csv
 from graphkit.loaders.neo4j.server import DevServer
@@ -93,6 +94,7 @@ def test_segment_properties_equal_the_source(imported):
     ids = trees.node_id.to_pylist()
     uids = np.asarray(trees.video_uid.to_pylist(), dtype=object)[trees.video_index]
     texts = {name: column.to_pylist() for name, column in trees.text.items()}
+    texts["verb"] = extract_labels(trees.text["action_brief"], "verb").to_pylist()  # the dataset's label, as Bolt
     for i, node_id in enumerate(ids):
         props = got[node_id]
         expected = {

@@ -47,7 +47,7 @@ def _raw(path) -> str:
             ":ID(Segment),node_id:string,video_uid:string,level:int,start:double,end:double,duration:double,"
             "is_leaf:boolean,plm_action:string,plm_caption:string,llama3_caption:string,"
             "summary_brief:string,summary_detailed:string,action_brief:string,action_detailed:string,"
-            "actor:string,:LABEL",
+            "actor:string,verb:string,:LABEL",
         ),
     ],
 )
@@ -268,3 +268,20 @@ def test_a_writer_thread_error_is_raised(tmp_path, monkeypatch):
     monkeypatch.setattr(shards._Shard, "write", fail)
     with pytest.raises(OSError, match="No space left"):
         export_csv(TreeBatch.from_arrow(generate_batch(2, seed=1)), tmp_path, shards=2)
+
+
+def test_the_verb_column_is_the_training_label_of_every_segment_of_the_real_sample(tmp_path):
+    from graphkit.labels import extract_labels
+    from graphkit.loaders.trees import read_trees
+    from tests.paths import SAMPLE
+
+    trees = read_trees(SAMPLE, node_fields=None, metadata=True) if SAMPLE.is_file() else \
+        TreeBatch.from_arrow(generate_batch(6, seed=3))
+    export = export_csv([trees], tmp_path)
+    rows = _read(export.files[schema.SEGMENT.label])
+    header = rows[0]
+    verbs = [row[header.index("verb:string")] or None for row in rows[1:]]
+    node_ids = [row[header.index("node_id:string")] for row in rows[1:]]
+    assert node_ids == trees.node_id.to_pylist()
+    expected = extract_labels(trees.text["action_brief"], "verb").to_pylist()
+    assert verbs == expected and None in expected and any(expected)

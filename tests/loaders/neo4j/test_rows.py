@@ -6,7 +6,7 @@ import pytest
 
 from graphkit import schema
 from graphkit.arrays import shortest_decimal
-from graphkit.loaders.neo4j.rows import entity_counts, relationship_rows, segment_rows, video_rows
+from graphkit.loaders.neo4j.rows import create_parameters, entity_counts, relationship_rows, segment_rows, video_rows
 from graphkit.synth import generate_batch
 from graphkit.testing import example_rows
 from graphkit.tree import TreeBatch
@@ -34,11 +34,21 @@ def test_segment_rows_hold_every_segment_property_with_none_for_null():
         "node_id": "r", "video_uid": "vid00000001", "level": 0, "start": 0.0, "end": 4.5,
         "duration": 4.5, "is_leaf": False, "plm_action": None, "plm_caption": "whole",
         "llama3_caption": None, "summary_brief": "s", "summary_detailed": "sd",
-        "action_brief": "Cut paper", "action_detailed": None, "actor": "N/A",
+        "action_brief": "Cut paper", "action_detailed": None, "actor": "N/A", "verb": "cut",
     }
     assert [r["is_leaf"] for r in rows] == [False, True, True]
     assert rows[2]["summary_brief"] is None and rows[1]["llama3_caption"] == "left"
     assert all(type(r["level"]) is int and type(r["start"]) is float for r in rows)
+
+
+def test_the_verb_is_the_training_label_and_absent_without_a_gpt_action():
+    nodes = [dict(NODES[0], gpt={"summary": None, "action": {"brief": "Opening the lid.", "detailed": None,
+                                                            "actor": None}}),
+             dict(NODES[1], gpt={"summary": None, "action": {"brief": "n/a", "detailed": None, "actor": None}}),
+             dict(NODES[2], gpt=None)]
+    trees = _trees(nodes=nodes)
+    assert [r["verb"] for r in segment_rows(trees)] == ["open", None, None]
+    assert create_parameters(trees)["segments"]["verb"] == ["open", None, None]
 
 
 def test_segment_rows_of_a_structure_only_batch_hold_structure_only():
