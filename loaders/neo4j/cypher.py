@@ -61,6 +61,7 @@ from graphkit.schema import EdgeTypeSpec, NodeTypeSpec
 
 __all__ = [
     "constraint_name",
+    "cypher_name",
     "create_constraint_queries",
     "upsert_nodes_query",
     "upsert_relationships_query",
@@ -75,10 +76,6 @@ __all__ = [
     "LEGACY_CONSTRAINTS",
     "create_videos_query",
     "parameter_name",
-    "transcript_constraint_queries",
-    "delete_transcripts_query",
-    "delete_stale_transcripts_query",
-    "read_transcripts_query",
     "COOKBOOK_INDEXES",
     "cookbook_index_queries",
 ]
@@ -95,9 +92,16 @@ LEGACY_CONSTRAINTS: tuple[str, ...] = ("segment_node_id_unique",)
 one tree (or refused the second)."""
 
 
-def _name(identifier: str) -> str:
-    # Names come from the schema module; this guard keeps a future schema typo
-    # from ever turning into Cypher syntax.
+def cypher_name(identifier: str) -> str:
+    """A label, type or property name, checked to be a plain Cypher identifier before it is spliced in.
+
+    Names come from the schema module; this guard keeps a future schema typo
+    from ever turning into Cypher syntax.
+
+    Examples:
+        >>> cypher_name("Segment")
+        'Segment'
+    """
     if not _IDENTIFIER.match(identifier):
         raise ValueError(f"{identifier!r} is not a plain Cypher identifier")
     return identifier
@@ -117,7 +121,7 @@ def constraint_name(spec: NodeTypeSpec) -> str:
         >>> constraint_name(schema.SEGMENT), constraint_name(schema.VIDEO)
         ('segment_video_uid_node_id_unique', 'video_video_uid_unique')
     """
-    return "_".join([_name(spec.label).lower(), *map(_name, spec.identity), "unique"])
+    return "_".join([cypher_name(spec.label).lower(), *map(cypher_name, spec.identity), "unique"])
 
 
 def create_constraint_queries() -> list[str]:
@@ -147,17 +151,17 @@ REQUIRE (n.video_uid, n.node_id) IS UNIQUE
         CREATE INDEX segment_actor IF NOT EXISTS FOR (n:Segment) ON (n.actor)
         CREATE INDEX next_gap IF NOT EXISTS FOR ()-[r:NEXT]-() ON (r.gap)
     """
-    queries = [f"DROP CONSTRAINT {_name(name)} IF EXISTS" for name in LEGACY_CONSTRAINTS]
+    queries = [f"DROP CONSTRAINT {cypher_name(name)} IF EXISTS" for name in LEGACY_CONSTRAINTS]
     for spec in schema.NODE_TYPES:
-        properties = [f"n.{_name(p)}" for p in spec.identity]
+        properties = [f"n.{cypher_name(p)}" for p in spec.identity]
         required = properties[0] if len(properties) == 1 else f"({', '.join(properties)})"
         queries.append(
             f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS "
-            f"FOR (n:{_name(spec.label)}) REQUIRE {required} IS UNIQUE"
+            f"FOR (n:{cypher_name(spec.label)}) REQUIRE {required} IS UNIQUE"
         )
     queries.append(
         f"CREATE INDEX {_SEGMENT_VIDEO_INDEX} IF NOT EXISTS "
-        f"FOR (n:{_name(schema.SEGMENT.label)}) ON (n.{_name(schema.VIDEO.key)})"
+        f"FOR (n:{cypher_name(schema.SEGMENT.label)}) ON (n.{cypher_name(schema.VIDEO.key)})"
     )
     return queries + cookbook_index_queries()
 
@@ -191,10 +195,10 @@ def cookbook_index_queries() -> list[str]:
     queries = []
     for name, (spec, prop) in COOKBOOK_INDEXES.items():
         if isinstance(spec, NodeTypeSpec):
-            target = f"(n:{_name(spec.label)}) ON (n.{_name(prop)})"
+            target = f"(n:{cypher_name(spec.label)}) ON (n.{cypher_name(prop)})"
         else:
-            target = f"()-[r:{_name(spec.name)}]-() ON (r.{_name(prop)})"
-        queries.append(f"CREATE INDEX {_name(name)} IF NOT EXISTS FOR {target}")
+            target = f"()-[r:{cypher_name(spec.name)}]-() ON (r.{cypher_name(prop)})"
+        queries.append(f"CREATE INDEX {cypher_name(name)} IF NOT EXISTS FOR {target}")
     return queries
 
 
@@ -204,8 +208,8 @@ def _identity(spec: NodeTypeSpec, value: str) -> str:
     ``video_uid`` always comes from ``row.video_uid``; the key, when it is
     another property, from ``value``.
     """
-    video_key = _name(schema.VIDEO.key)
-    parts = [f"{_name(p)}: {'row.' + video_key if p == video_key else value}" for p in spec.identity]
+    video_key = cypher_name(schema.VIDEO.key)
+    parts = [f"{cypher_name(p)}: {'row.' + video_key if p == video_key else value}" for p in spec.identity]
     return "{" + ", ".join(parts) + "}"
 
 
@@ -230,8 +234,8 @@ def upsert_nodes_query(spec: NodeTypeSpec) -> str:
         MERGE (n:Video {video_uid: row.video_uid})
         SET n = row
     """
-    identity = _identity(spec, f"row.{_name(spec.key)}")
-    return f"UNWIND $rows AS row\nMERGE (n:{_name(spec.label)} {identity})\nSET n = row"
+    identity = _identity(spec, f"row.{cypher_name(spec.key)}")
+    return f"UNWIND $rows AS row\nMERGE (n:{cypher_name(spec.label)} {identity})\nSET n = row"
 
 
 def upsert_relationships_query(spec: EdgeTypeSpec) -> str:
@@ -262,12 +266,12 @@ def upsert_relationships_query(spec: EdgeTypeSpec) -> str:
     """
     lines = [
         "UNWIND $rows AS row",
-        f"MATCH (source:{_name(spec.source.label)} {_identity(spec.source, 'row.source')})",
-        f"MATCH (target:{_name(spec.target.label)} {_identity(spec.target, 'row.target')})",
-        f"MERGE (source)-[r:{_name(spec.name)}]->(target)",
+        f"MATCH (source:{cypher_name(spec.source.label)} {_identity(spec.source, 'row.source')})",
+        f"MATCH (target:{cypher_name(spec.target.label)} {_identity(spec.target, 'row.target')})",
+        f"MERGE (source)-[r:{cypher_name(spec.name)}]->(target)",
     ]
     if spec.properties:
-        assignments = ", ".join(f"r.{_name(p.name)} = row.{_name(p.name)}" for p in spec.properties)
+        assignments = ", ".join(f"r.{cypher_name(p.name)} = row.{cypher_name(p.name)}" for p in spec.properties)
         lines.append(f"SET {assignments}")
     return "\n".join(lines)
 
@@ -288,10 +292,10 @@ def delete_stale_segments_query() -> str:
         WHERE NOT s.node_id IN row.node_ids
         DETACH DELETE s
     """
-    video_key, key = _name(schema.VIDEO.key), _name(schema.SEGMENT.key)
+    video_key, key = cypher_name(schema.VIDEO.key), cypher_name(schema.SEGMENT.key)
     return "\n".join([
         "UNWIND $rows AS row",
-        f"MATCH (s:{_name(schema.SEGMENT.label)} {{{video_key}: row.{video_key}}})",
+        f"MATCH (s:{cypher_name(schema.SEGMENT.label)} {{{video_key}: row.{video_key}}})",
         f"WHERE NOT s.{key} IN row.{key}s",
         "DETACH DELETE s",
     ])
@@ -313,12 +317,12 @@ def delete_relationships_query() -> str:
         CALL (key) { MATCH (:Video {video_uid: key})-[r:HAS_ROOT]-() DELETE r }
         CALL (key) { MATCH (:Segment {video_uid: key})-[r:PARENT_OF|NEXT|NEXT_LEAF|HAS_ROOT]-() DELETE r }
     """
-    video_key = _name(schema.VIDEO.key)
+    video_key = cypher_name(schema.VIDEO.key)
     lines = ["UNWIND $rows AS key"]
     for spec in schema.NODE_TYPES:
-        types = "|".join(_name(e.name) for e in schema.EDGE_TYPES if spec in (e.source, e.target))
+        types = "|".join(cypher_name(e.name) for e in schema.EDGE_TYPES if spec in (e.source, e.target))
         lines.append(
-            f"CALL (key) {{ MATCH (:{_name(spec.label)} {{{video_key}: key}})-[r:{types}]-() DELETE r }}"
+            f"CALL (key) {{ MATCH (:{cypher_name(spec.label)} {{{video_key}: key}})-[r:{types}]-() DELETE r }}"
         )
     return "\n".join(lines)
 
@@ -333,8 +337,8 @@ def read_video_uids_query() -> str:
         >>> print(read_video_uids_query())
         MATCH (v:Video) RETURN v.video_uid AS video_uid ORDER BY video_uid
     """
-    key = _name(schema.VIDEO.key)
-    return f"MATCH (v:{_name(schema.VIDEO.label)}) RETURN v.{key} AS {key} ORDER BY {key}"
+    key = cypher_name(schema.VIDEO.key)
+    return f"MATCH (v:{cypher_name(schema.VIDEO.label)}) RETURN v.{key} AS {key} ORDER BY {key}"
 
 
 def read_videos_query() -> str:
@@ -350,9 +354,9 @@ def read_videos_query() -> str:
         >>> print(read_videos_query().splitlines()[1])
         MATCH (v:Video {video_uid: key})
     """
-    columns = ", ".join(f"v.{_name(name)} AS {name}" for name in schema.VIDEO.property_names)
+    columns = ", ".join(f"v.{cypher_name(name)} AS {name}" for name in schema.VIDEO.property_names)
     return (
-        f"UNWIND $rows AS key\nMATCH (v:{_name(schema.VIDEO.label)} {{{_name(schema.VIDEO.key)}: key}})\n"
+        f"UNWIND $rows AS key\nMATCH (v:{cypher_name(schema.VIDEO.label)} {{{cypher_name(schema.VIDEO.key)}: key}})\n"
         f"RETURN {columns}"
     )
 
@@ -374,17 +378,17 @@ def read_segments_query() -> str:
         >>> print(read_segments_query().splitlines()[2])
         OPTIONAL MATCH (parent:Segment {video_uid: key})-[:PARENT_OF]->(s)
     """
-    seg, video_key = _name(schema.SEGMENT.label), _name(schema.VIDEO.key)
+    seg, video_key = cypher_name(schema.SEGMENT.label), cypher_name(schema.VIDEO.key)
     names = [name for name in schema.SEGMENT.property_names if name != video_key]
-    columns = ", ".join(f"[x IN rows | x.node.{_name(name)}] AS {name}" for name in names)
+    columns = ", ".join(f"[x IN rows | x.node.{cypher_name(name)}] AS {name}" for name in names)
     return "\n".join(
         [
             "UNWIND $rows AS key",
             f"MATCH (s:{seg} {{{video_key}: key}})",
-            f"OPTIONAL MATCH (parent:{seg} {{{video_key}: key}})-[:{_name(schema.PARENT_OF.name)}]->(s)",
+            f"OPTIONAL MATCH (parent:{seg} {{{video_key}: key}})-[:{cypher_name(schema.PARENT_OF.name)}]->(s)",
             "WITH key, s, parent",
-            f"ORDER BY s.level, s.start, s.{_name(schema.SEGMENT.key)}",
-            f"WITH key, collect({{node: s, parent: parent.{_name(schema.SEGMENT.key)}}}) AS rows",
+            f"ORDER BY s.level, s.start, s.{cypher_name(schema.SEGMENT.key)}",
+            f"WITH key, collect({{node: s, parent: parent.{cypher_name(schema.SEGMENT.key)}}}) AS rows",
             f"RETURN key AS {video_key}, [x IN rows | x.parent] AS parent_id, {columns}",
         ]
     )
@@ -404,8 +408,8 @@ def count_query(spec: NodeTypeSpec | EdgeTypeSpec) -> str:
         MATCH ()-[r:NEXT]->() RETURN count(r) AS count
     """
     if isinstance(spec, NodeTypeSpec):
-        return f"MATCH (n:{_name(spec.label)}) RETURN count(n) AS count"
-    return f"MATCH ()-[r:{_name(spec.name)}]->() RETURN count(r) AS count"
+        return f"MATCH (n:{cypher_name(spec.label)}) RETURN count(n) AS count"
+    return f"MATCH ()-[r:{cypher_name(spec.name)}]->() RETURN count(r) AS count"
 
 
 def delete_videos_query() -> str:
@@ -423,14 +427,14 @@ def delete_videos_query() -> str:
         OPTIONAL MATCH (v:Video {video_uid: key})
         DETACH DELETE v
     """
-    video_key = _name(schema.VIDEO.key)
+    video_key = cypher_name(schema.VIDEO.key)
     return "\n".join(
         [
             "UNWIND $rows AS key",
-            f"OPTIONAL MATCH (s:{_name(schema.SEGMENT.label)} {{{video_key}: key}})",
+            f"OPTIONAL MATCH (s:{cypher_name(schema.SEGMENT.label)} {{{video_key}: key}})",
             "DETACH DELETE s",
             "WITH DISTINCT key",
-            f"OPTIONAL MATCH (v:{_name(schema.VIDEO.label)} {{{video_key}: key}})",
+            f"OPTIONAL MATCH (v:{cypher_name(schema.VIDEO.label)} {{{video_key}: key}})",
             "DETACH DELETE v",
         ]
     )
@@ -449,7 +453,7 @@ def existing_videos_query() -> str:
         WITH key WHERE EXISTS { MATCH (:Video {video_uid: key}) } OR EXISTS { MATCH (:Segment {video_uid: key}) }
         RETURN key AS video_uid
     """
-    video, seg, key = _name(schema.VIDEO.label), _name(schema.SEGMENT.label), _name(schema.VIDEO.key)
+    video, seg, key = cypher_name(schema.VIDEO.label), cypher_name(schema.SEGMENT.label), cypher_name(schema.VIDEO.key)
     return (
         f"UNWIND $rows AS key\nWITH key WHERE EXISTS {{ MATCH (:{video} {{{key}: key}}) }} "
         f"OR EXISTS {{ MATCH (:{seg} {{{key}: key}}) }}\nRETURN key AS {key}"
@@ -464,18 +468,18 @@ def parameter_name(spec: NodeTypeSpec | EdgeTypeSpec) -> str:
         ('segments', 'next_leaf')
     """
     if isinstance(spec, NodeTypeSpec):
-        return _name(spec.label.lower() + "s")
-    return _name(spec.name.lower())
+        return cypher_name(spec.label.lower() + "s")
+    return cypher_name(spec.name.lower())
 
 
 def _create_nodes(spec: NodeTypeSpec, variable: str) -> list[str]:
     param = parameter_name(spec)
-    props = ", ".join(f"{_name(p)}: c.{_name(p)}[i]" for p in spec.property_names)
+    props = ", ".join(f"{cypher_name(p)}: c.{cypher_name(p)}[i]" for p in spec.property_names)
     return [
         "CALL () {",
         f"  WITH ${param} AS c",
-        f"  UNWIND range(0, size(c.{_name(spec.key)}) - 1) AS i",
-        f"  CREATE (n:{_name(spec.label)} {{{props}}})",
+        f"  UNWIND range(0, size(c.{cypher_name(spec.key)}) - 1) AS i",
+        f"  CREATE (n:{cypher_name(spec.label)} {{{props}}})",
         f"  RETURN collect(n) AS {variable}",
         "}",
     ]
@@ -524,105 +528,14 @@ transcript_time: c.transcript_time[i], transcript_text: c.transcript_text[i]})
     for spec in schema.EDGE_TYPES:
         sources = "videos" if spec.source is schema.VIDEO else "segments"
         scope = "videos, segments" if sources == "videos" else "segments"
-        props = ", ".join(f"{_name(p.name)}: c.{_name(p.name)}[i]" for p in spec.properties)
+        props = ", ".join(f"{cypher_name(p.name)}: c.{cypher_name(p.name)}[i]" for p in spec.properties)
         lines += [
             f"CALL ({scope}) {{",
             f"  WITH ${parameter_name(spec)} AS c",
             "  UNWIND range(0, size(c.source) - 1) AS i",
             f"  WITH {sources}[c.source[i]] AS source, segments[c.target[i]] AS target"
             + (", c, i" if props else ""),
-            f"  CREATE (source)-[:{_name(spec.name)}{' {' + props + '}' if props else ''}]->(target)",
+            f"  CREATE (source)-[:{cypher_name(spec.name)}{' {' + props + '}' if props else ''}]->(target)",
             "}",
         ]
     return "\n".join(lines)
-
-
-# -- transcript lines (graphkit.transcript) ------------------------------------
-_TRANSCRIPT_VIDEO_INDEX = "transcript_video_uid"
-
-
-def transcript_constraint_queries() -> list[str]:
-    """The uniqueness constraint on a transcript line's identity and an index by video (idempotent).
-
-    Examples:
-        >>> for query in transcript_constraint_queries():
-        ...     print(query)
-        CREATE CONSTRAINT transcript_video_uid_index_unique IF NOT EXISTS FOR (n:Transcript) \
-REQUIRE (n.video_uid, n.index) IS UNIQUE
-        CREATE INDEX transcript_video_uid IF NOT EXISTS FOR (n:Transcript) ON (n.video_uid)
-    """
-    spec = schema.TRANSCRIPT
-    required = ", ".join(f"n.{_name(p)}" for p in spec.identity)
-    return [
-        f"CREATE CONSTRAINT {constraint_name(spec)} IF NOT EXISTS FOR (n:{_name(spec.label)}) "
-        f"REQUIRE ({required}) IS UNIQUE",
-        f"CREATE INDEX {_TRANSCRIPT_VIDEO_INDEX} IF NOT EXISTS FOR (n:{_name(spec.label)}) "
-        f"ON (n.{_name(schema.VIDEO.key)})",
-    ]
-
-
-def delete_transcripts_query() -> str:
-    """Delete every transcript line of the videos whose keys are in ``$rows``.
-
-    Examples:
-        >>> print(delete_transcripts_query())
-        UNWIND $rows AS key
-        MATCH (t:Transcript {video_uid: key})
-        DETACH DELETE t
-    """
-    video_key = _name(schema.VIDEO.key)
-    return (f"UNWIND $rows AS key\nMATCH (t:{_name(schema.TRANSCRIPT.label)} {{{video_key}: key}})\n"
-            "DETACH DELETE t")
-
-
-def delete_stale_transcripts_query() -> str:
-    """Delete the lines of some videos that their new source no longer has, and the others' relationships.
-
-    Each row is ``{video_uid, indexes}``: a video and the ``index`` of every
-    line its source holds (none: all go). The lines that stay lose their
-    ``DURING`` and ``IN_VIDEO`` relationships, which the load writes again.
-
-    Examples:
-        >>> print(delete_stale_transcripts_query())
-        UNWIND $rows AS row
-        MATCH (t:Transcript {video_uid: row.video_uid})
-        OPTIONAL MATCH (t)-[r:DURING|IN_VIDEO]->()
-        DELETE r
-        WITH DISTINCT t, row WHERE NOT t.index IN row.indexes
-        DETACH DELETE t
-    """
-    video_key, key = _name(schema.VIDEO.key), _name(schema.TRANSCRIPT.key)
-    types = "|".join(_name(spec.name) for spec in schema.TRANSCRIPT_EDGE_TYPES)
-    return "\n".join([
-        "UNWIND $rows AS row",
-        f"MATCH (t:{_name(schema.TRANSCRIPT.label)} {{{video_key}: row.{video_key}}})",
-        f"OPTIONAL MATCH (t)-[r:{types}]->()",
-        "DELETE r",
-        f"WITH DISTINCT t, row WHERE NOT t.{key} IN row.{key}es",
-        "DETACH DELETE t",
-    ])
-
-
-def read_transcripts_query() -> str:
-    """The transcript lines of the videos whose keys are in ``$rows``, column-wise.
-
-    Returns one record per video with lines: its key and one list per
-    :data:`~graphkit.schema.TRANSCRIPT` property, the lines by ``index``,
-    plus ``segments``: for each line the ``node_id`` s of the segments it
-    falls ``DURING``, in time order.
-
-    Examples:
-        >>> print(read_transcripts_query().splitlines()[2])
-        OPTIONAL MATCH (t)-[:DURING]->(s:Segment)
-    """
-    label, video_key, key = _name(schema.TRANSCRIPT.label), _name(schema.VIDEO.key), _name(schema.TRANSCRIPT.key)
-    names = [name for name in schema.TRANSCRIPT.property_names if name != video_key]
-    columns = ", ".join(f"collect(t.{_name(name)}) AS {name}" for name in names)
-    return "\n".join([
-        "UNWIND $rows AS key",
-        f"MATCH (t:{label} {{{video_key}: key}})",
-        f"OPTIONAL MATCH (t)-[:{_name(schema.DURING.name)}]->(s:{_name(schema.SEGMENT.label)})",
-        f"WITH key, t, s ORDER BY s.start, s.level, s.{_name(schema.SEGMENT.key)}",
-        f"WITH key, t, collect(s.{_name(schema.SEGMENT.key)}) AS segments ORDER BY t.{key}",
-        f"RETURN key AS {video_key}, {columns}, collect(segments) AS segments",
-    ])

@@ -47,7 +47,7 @@ import pyarrow as pa
 
 from graphkit import schema
 from graphkit.errors import Neo4jLoadError
-from graphkit.loaders.neo4j import cypher
+from graphkit.loaders.neo4j import cypher, transcript_cypher
 from graphkit.loaders.neo4j.connection import neo4j_errors
 from graphkit.loaders.neo4j.rows import METADATA_PROPERTIES
 from graphkit.tree import TreeBatch
@@ -253,7 +253,7 @@ def read_transcripts(
     with neo4j_errors(database), driver.session(database=database) as session:
         for start in range(0, len(uids), chunk_size):
             chunk = uids[start : start + chunk_size]
-            for record in session.execute_read(_fetch, cypher.read_transcripts_query(), chunk):
+            for record in session.execute_read(_fetch, transcript_cypher.read_transcripts_query(), chunk):
                 found[record[schema.VIDEO.key]] = record
     records = [found[uid] for uid in uids if uid in found]
     columns = {name: list(chain.from_iterable(r[name] for r in records)) for name in _TRANSCRIPT_TABLE.names[1:]}

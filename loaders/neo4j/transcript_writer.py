@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from graphkit import schema
-from graphkit.loaders.neo4j import cypher
+from graphkit.loaders.neo4j import cypher, transcript_cypher
 from graphkit.loaders.neo4j.transcript_rows import (
     transcript_index_lists,
     transcript_node_rows,
@@ -46,8 +46,8 @@ def write_transcript(tx: neo4j.ManagedTransaction, rows: dict[str, list],
     """
     nodes = relationships = 0
     if replace is None or replace:  # a create of new videos only has nothing to remove
-        query, parameter = ((cypher.delete_stale_transcripts_query(), rows["stale"]) if replace is None
-                            else (cypher.delete_transcripts_query(), replace))
+        query, parameter = ((transcript_cypher.delete_stale_transcripts_query(), rows["stale"]) if replace is None
+                            else (transcript_cypher.delete_transcripts_query(), replace))
         counters = tx.run(query, rows=parameter).consume().counters
         nodes, relationships = -counters.nodes_deleted, -counters.relationships_deleted
     if rows[schema.TRANSCRIPT.label]:

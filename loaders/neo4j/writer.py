@@ -82,7 +82,7 @@ import numpy as np
 from graphkit import schema
 from graphkit.errors import LoadInterrupted, Neo4jLoadError
 from graphkit.identity import UniqueVideos
-from graphkit.loaders.neo4j import cypher, search_cypher
+from graphkit.loaders.neo4j import cypher, search_cypher, transcript_cypher
 from graphkit.loaders.neo4j.connection import neo4j_errors
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
 from graphkit.loaders.neo4j.rows import (
@@ -178,7 +178,7 @@ def create_constraints(driver: neo4j.Driver, *, database: str = "neo4j",
         Neo4jSearchError: If the graph holds another encoder's embeddings.
     """
     with neo4j_errors(database):
-        for query in [*cypher.create_constraint_queries(), *cypher.transcript_constraint_queries()]:
+        for query in [*cypher.create_constraint_queries(), *transcript_cypher.transcript_constraint_queries()]:
             driver.execute_query(query, database_=database)
     create_search_indexes(driver, embedding=embedding, database=database)
     with neo4j_errors(database):
