@@ -2,7 +2,8 @@
 # The main job, end to end on generated data: synthetic Action100M parquet ->
 # validated statistics -> a compact on-disk PyG dataset (sharded, memory-mapped) ->
 # one video's tree, timeline and interactive viewer -> a hierarchy-aware GNN baseline trained from that
-# dataset on disk and evaluated (metrics printed as JSON).
+# dataset on disk and evaluated (metrics printed as JSON) -> every hierarchy contrastive loss on a batch ->
+# a dev Neo4j: the videos loaded, cookbook queries, full-text and vector search, predictions written back.
 # Usage: bash examples/end_to_end.sh [OUT_DIR] [VIDEOS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,10 +45,21 @@ else
         sleep 0.5
     done
     grep -q '^bolt://' "$OUT/neo4j/server.log" || { echo "error: the Neo4j dev server did not start" >&2; exit 1; }
-    gk neo4j load "$OUT/synthetic.parquet"
+    # Hashed action-brief embeddings for the vector index (--embed minilm for meaning; slow on a CPU).
+    gk neo4j load "$OUT/synthetic.parquet" --embed hashing
     gk neo4j query level_histogram --json > "$OUT/neo4j/level_histogram.json"
     gk neo4j query deepest_videos --param limit=5 --json > "$OUT/neo4j/deepest_videos.json"
     gk neo4j query deepest_videos --param limit=5
+    gk neo4j search "cut the dough" --k 5
+    gk neo4j search "cut the dough" --k 5 --json > "$OUT/neo4j/search.json"
+    gk neo4j search "cut the dough" --vector --k 5 --json > "$OUT/neo4j/vector_search.json"
+    # The trained model's predictions onto the segments, then where it disagrees with the gpt label.
+    gk neo4j write-predictions "$OUT/hier"
+    gk neo4j query prediction_disagreements_by_level --param split=test
+    gk neo4j query prediction_disagreements_by_level --param split=test --json > "$OUT/neo4j/disagreements.json"
     outputs="$outputs neo4j/"
 fi
+for output in $outputs; do
+    [ -e "$OUT/$output" ] || { echo "error: $OUT/$output was not written" >&2; exit 1; }
+done
 echo "outputs in $OUT/: $outputs"
