@@ -38,7 +38,8 @@ else
     export NEO4J_URI="bolt://127.0.0.1:$port" NEO4J_USERNAME=neo4j NEO4J_PASSWORD=graphkit-dev
     gk neo4j serve --port "$port" > "$OUT/neo4j/server.log" 2>&1 &
     server=$!
-    trap 'kill -INT $server 2> /dev/null; wait $server 2> /dev/null || true' EXIT
+    # SIGTERM, not SIGINT: a script's background job ignores SIGINT. The server stops and removes its home.
+    trap 'kill -TERM $server 2> /dev/null; wait $server 2> /dev/null || true' EXIT
     for _ in $(seq 600); do  # up to 5 minutes: the first start builds the launcher with Maven
         grep -q '^bolt://' "$OUT/neo4j/server.log" && break
         kill -0 $server 2> /dev/null || { cat "$OUT/neo4j/server.log" >&2; exit 1; }
