@@ -25,4 +25,5 @@ fi
 if [ -f loaders/neo4j/devserver/pom.xml ]; then
     .venv/bin/python -c "from graphkit.loaders.neo4j.build import build_dev_server; build_dev_server()"
 fi
-exec .venv/bin/python -m pytest -n 2 "$@"
+# The slowest tests are listed so that a slow addition is seen in every CI log.
+exec .venv/bin/python -m pytest -n 2 --durations=25 "$@"

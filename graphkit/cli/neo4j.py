@@ -108,14 +108,16 @@ def serve(
     if data_dir is not None:
         run(lambda: check_out_dir(data_dir, "--data-dir"))
     server = run(lambda: DevServer(data_dir, password=password, bolt_port=port, page_cache=page_cache, heap=heap))
-    uri = run(server.start)
-    print(uri, flush=True)
+    # An interrupt may land at any point, even between the start and the wait:
+    # the server and its temporary home go either way.
     try:
+        print(run(server.start), flush=True)
         while server.running:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
-    run(server.stop)
+    finally:
+        run(server.stop)
 
 
 @neo4j_app.command()
