@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from filelock import FileLock, Timeout
 
 from graphkit.arrays import as_string_array
 from graphkit.errors import DatasetError
@@ -126,12 +127,15 @@ class EmbeddingCache:
                 raise NotADirectoryError(f"embedding cache {self.directory} is a file, not a directory")
             self.directory.mkdir(parents=True, exist_ok=True)
             try:
-                connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-                connection.execute("PRAGMA journal_mode=WAL")
-                connection.execute("PRAGMA synchronous=NORMAL")
-                connection.execute("PRAGMA cache_size=-16384")  # KiB: 16 MiB of pages at most
-                connection.execute(_SCHEMA)
-            except sqlite3.DatabaseError as err:
+                # Switching a new file to WAL takes an exclusive lock without waiting on SQLite's busy
+                # timeout, so two processes opening the cache at once can see "database is locked".
+                with FileLock(f"{self.path}.lock", timeout=self.timeout):
+                    connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+                    connection.execute("PRAGMA journal_mode=WAL")
+                    connection.execute("PRAGMA synchronous=NORMAL")
+                    connection.execute("PRAGMA cache_size=-16384")  # KiB: 16 MiB of pages at most
+                    connection.execute(_SCHEMA)
+            except (sqlite3.DatabaseError, Timeout) as err:
                 raise DatasetError(f"embedding cache {self.path} is unusable ({err}); delete it to start "
                                    "afresh") from err
             self._connection, self._pid = connection, os.getpid()
