@@ -78,12 +78,14 @@ def naive_export(batches: list[TreeBatch], out: Path) -> int:
         writers[spec] = csv.DictWriter(handle, fieldnames=header)
         writers[spec].writeheader()
     rows = 0
+    first_video = first_segment = 0  # the integer import ids run on over the batches
     for trees in batches:
         uids = trees.video_uid.to_pylist()
-        for uid, meta in zip(uids, trees.metadata.to_pylist()):
+        video_ids = list(range(first_video, first_video + len(uids)))
+        for video_id, uid, meta in zip(video_ids, uids, trees.metadata.to_pylist()):
             transcript = meta["transcript"] or []
             writers[schema.VIDEO].writerow({
-                "video_uid:ID(Video)": uid, "title:string": meta["title"],
+                ":ID(Video)": video_id, "video_uid:string": uid, "title:string": meta["title"],
                 "description:string": meta["description"], "view_count:long": meta["view_count"],
                 "like_count:long": meta["like_count"], "duration:long": meta["duration"],
                 "upload_date:string": meta["upload_date"],
@@ -96,8 +98,8 @@ def naive_export(batches: list[TreeBatch], out: Path) -> int:
         texts = {name: column.to_pylist() for name, column in trees.text.items()}
         video_index, level = trees.video_index.tolist(), trees.level.tolist()
         start, end, leaf = trees.start.tolist(), trees.end.tolist(), trees.is_leaf.tolist()
-        # A segment is (video_uid, node_id): its import id is built from both.
-        keys = [f"{len(uids[v])}:{uids[v]}:{node_id}" for v, node_id in zip(video_index, ids)]
+        keys = list(range(first_segment, first_segment + len(ids)))
+        first_video, first_segment = first_video + len(uids), first_segment + len(ids)
         for i, node_id in enumerate(ids):
             row = {
                 ":ID(Segment)": keys[i], "node_id:string": node_id, "video_uid:string": uids[video_index[i]],
@@ -111,7 +113,7 @@ def naive_export(batches: list[TreeBatch], out: Path) -> int:
             rows += 1
         for spec in schema.EDGE_TYPES:
             edges = trees.edges(spec)
-            sources = uids if spec.source is schema.VIDEO else keys
+            sources = video_ids if spec.source is schema.VIDEO else keys
             header = edge_header(spec)
             attrs = [edges.attrs[p.name].tolist() for p in spec.properties]
             for k, (s, t) in enumerate(zip(edges.source.tolist(), edges.target.tolist())):

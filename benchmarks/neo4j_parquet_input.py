@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 from graphkit import schema  # noqa: E402
 from graphkit.loaders.neo4j.admin_import import admin_command, run_import  # noqa: E402
 from graphkit.loaders.neo4j.build import build_dev_server  # noqa: E402
-from graphkit.loaders.neo4j.csv import ARRAY_DELIMITER, csv_file_name, export_csv, import_tables  # noqa: E402
+from graphkit.loaders.neo4j.csv import ARRAY_DELIMITER, ImportIds, csv_file_name, export_csv, import_tables  # noqa: E402
 from graphkit.loaders.trees import iter_tree_batches  # noqa: E402
 from graphkit.synth import generate_batch  # noqa: E402
 from graphkit.tree import TreeBatch  # noqa: E402
@@ -90,9 +90,10 @@ def export_parquet(batches, out: Path) -> tuple[dict[str, Path], float]:
     writers: dict[str, pq.ParquetWriter] = {}
     paths: dict[str, Path] = {}
     busy = 0.0
+    import_ids = ImportIds()
     for trees in batches:
         started = time.perf_counter()
-        for key, table in import_tables(trees).items():
+        for key, table in import_tables(trees, import_ids.batch(trees)).items():
             table = parquet_table(table)
             if key not in writers:
                 spec = next(s for s in (*schema.NODE_TYPES, *schema.EDGE_TYPES)
@@ -109,7 +110,7 @@ def export_parquet(batches, out: Path) -> tuple[dict[str, Path], float]:
 def import_parquet(paths: dict[str, Path], home: Path, classpath: str) -> float:
     (home / "logs").mkdir(parents=True, exist_ok=True)
     nodes = {s.label for s in schema.NODE_TYPES}
-    args = ["database", "import", "full", "neo4j", "--input-type=parquet", "--id-type=string",
+    args = ["database", "import", "full", "neo4j", "--input-type=parquet", "--id-type=integer",
             "--normalize-types=true", "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
             "--bad-tolerance=0", f"--report-file={home / 'logs' / 'import.report'}"]
     args += [f"--nodes={p}" for k, p in paths.items() if k in nodes]

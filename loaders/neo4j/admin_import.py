@@ -137,17 +137,17 @@ def admin_command(
 
 
 def import_heap(nodes: int) -> str:
-    """The JVM heap an import of ``nodes`` nodes gets by default: 80 bytes a node plus 256 MiB, at least 512 MiB.
+    """The JVM heap an import of ``nodes`` nodes gets by default: 80 bytes a node plus 256 MiB, at least 1 GiB.
 
-    The importer's string-id mapper needs about 70 bytes a node on the heap (it
-    suggested 1.005 GiB for the preview's 15.3M nodes); left to itself the JVM
-    takes a quarter of the machine.
+    The importer asks for about 1 GiB of heap whatever the size (it warns
+    below 1.001 GiB at 10% of the preview) and its id mapper about 70 bytes
+    a node more at most; left to itself the JVM takes a quarter of the machine.
 
     Examples:
         >>> import_heap(1_000), import_heap(15_301_552)
-        ('512m', '1423m')
+        ('1024m', '1423m')
     """
-    return f"{max(512, (80 * nodes >> 20) + 256)}m"
+    return f"{max(1024, (80 * nodes >> 20) + 256)}m"
 
 
 def run_import(

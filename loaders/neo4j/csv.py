@@ -7,7 +7,7 @@ database. :func:`export_csv` writes those files from
 :class:`~graphkit.tree.TreeBatch` batches, one node file per node type and one
 relationship file per edge type of :mod:`graphkit.schema`::
 
-    videos.csv     video_uid:ID(Video),title:string,...,transcript_text:string[],:LABEL
+    videos.csv     :ID(Video),video_uid:string,title:string,...,transcript_text:string[],:LABEL
     segments.csv   :ID(Segment),node_id:string,video_uid:string,level:int,start:double,...,:LABEL
     parent_of.csv  :START_ID(Segment),:END_ID(Segment),:TYPE,order:int
     next.csv       :START_ID(Segment),:END_ID(Segment),:TYPE,gap:double
@@ -18,16 +18,15 @@ Every name and type in the headers comes from :mod:`graphkit.schema` (each
 property becomes ``name:neo4j_type``), so the files always agree with the
 Bolt loader and the other exporters.
 
-**Identity.** A node type identified by its key alone (a video, by
-``video_uid``) has that key as its ``:ID(Label)`` column. A segment is
-identified by ``(video_uid, node_id)`` (:mod:`graphkit.identity`): its
-``:ID(Segment)`` column is an import id built from both
-(:func:`segment_import_ids`, ``"<characters in video_uid>:<video_uid>:<node_id>"``,
-unique across videos even when they share node ids), used by the
-relationship files and not stored; ``node_id`` and ``video_uid`` are stored
-as the plain properties they are. A stream that holds one ``video_uid``
-twice is refused while exporting (:class:`~graphkit.identity.UniqueVideos`),
-naming the video, rather than failing later inside the importer.
+**Identity.** A video is identified by ``video_uid``, a segment by
+``(video_uid, node_id)`` (:mod:`graphkit.identity`); both are stored as the
+plain properties they are. Each node's ``:ID(Label)`` column is an integer
+import id (:class:`~graphkit.loaders.neo4j.csv_tables.ImportIds`: consecutive
+per label over the whole export, not stored), by which the relationship files
+name their endpoints: the importer maps integers much faster than strings. A
+stream that holds one ``video_uid`` twice is refused while exporting
+(:class:`~graphkit.identity.UniqueVideos`), naming the video, rather than
+being imported as two videos or failing later inside the importer.
 
 **Numbers.** ``start``, ``end``, ``duration`` and ``gap`` are written as the
 shortest decimal that round-trips their float32 (``70.67``) and declared
@@ -70,7 +69,7 @@ Examples:
     >>> export.row_counts
     {'Video': 2, 'Segment': 6, 'PARENT_OF': 4, 'NEXT': 2, 'NEXT_LEAF': 2, 'HAS_ROOT': 2}
     >>> export.files["PARENT_OF"].read_text().splitlines()[:2]
-    [':START_ID(Segment),:END_ID(Segment),:TYPE,order:int', '"11:vid00000000:vid00000000-r","11:vid00000000:vid00000000-a","PARENT_OF",0']
+    [':START_ID(Segment),:END_ID(Segment),:TYPE,order:int', '0,1,"PARENT_OF",0']
     >>> export.import_args()[:4]
     ['database', 'import', 'full', 'neo4j']
 """
@@ -92,11 +91,11 @@ from graphkit import schema
 from graphkit.identity import UniqueVideos
 from graphkit.loaders.neo4j.csv_tables import (
     ARRAY_DELIMITER,
+    ImportIds,
     edge_header,
     empty_schema,
     import_tables,
     node_header,
-    segment_import_ids,
 )
 from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
@@ -108,12 +107,12 @@ __all__ = [
     "ARRAY_DELIMITER",
     "IMPORT_OPTIONS",
     "CsvExport",
+    "ImportIds",
     "csv_file_name",
     "edge_header",
     "export_csv",
     "import_tables",
     "node_header",
-    "segment_import_ids",
 ]
 
 logger = logging.getLogger(__name__)
@@ -122,7 +121,7 @@ IMPORT_OPTIONS: dict[str, str] = {
     "--delimiter": ",",
     "--array-delimiter": "U+001F",
     "--quote": '"',
-    "--id-type": "string",
+    "--id-type": "integer",
     "--input-encoding": "UTF-8",
     "--ignore-empty-strings": "false",
     "--trim-strings": "false",
@@ -336,16 +335,20 @@ def export_csv(
     )
     busy = 0.0
     unique = UniqueVideos("the CSV export")
+    import_ids = ImportIds()
     try:
         for batch in batches:
             if not isinstance(batch, TreeBatch):
                 raise TypeError(f"export_csv expects TreeBatch objects, got {type(batch).__name__}")
             unique.add(batch)
             started = time.perf_counter()
-            tables = import_tables(batch)
+            ids = import_ids.batch(batch)
+            tables = import_tables(batch, ids)
             if embedder is not None:
                 tables[schema.SEGMENT.label] = embedder.csv_table(tables[schema.SEGMENT.label], batch, ARRAY_DELIMITER)
-            writers.submit({**tables, **(transcript_tables(batch, reports) if transcript else {})})
+            if transcript:
+                tables.update(transcript_tables(batch, ids, import_ids, reports))
+            writers.submit(tables)
             busy += time.perf_counter() - started
     except BaseException:
         # An incomplete export is no export: its files are removed, so no

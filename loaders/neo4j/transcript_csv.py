@@ -7,20 +7,21 @@ next to the trees' files, the :mod:`graphkit.transcript` lines::
     during.csv       :START_ID(Transcript),:END_ID(Segment),:TYPE
     in_video.csv     :START_ID(Transcript),:END_ID(Video),:TYPE
 
-A line is identified by ``(video_uid, index)``; its ``:ID(Transcript)`` is
-built like a segment's (:func:`~graphkit.loaders.neo4j.csv.segment_import_ids`,
-which this module cannot import: ``csv`` imports it):
-``"<characters in video_uid>:<video_uid>:<index>"``, unique across videos,
-not stored. ``time`` is the float32's shortest decimal, declared ``double``,
-as the Bolt loader stores it.
+A line is identified by ``(video_uid, index)``, both stored; its
+``:ID(Transcript)`` is an integer import id like every node's
+(:class:`~graphkit.loaders.neo4j.csv_tables.ImportIds`), not stored.
+``time`` is the float32's shortest decimal, declared ``double``, as the Bolt
+loader stores it.
 
 Examples:
     >>> from graphkit.synth import generate_batch
     >>> from graphkit.tree import TreeBatch
-    >>> tables = transcript_tables(TreeBatch.from_arrow(generate_batch(1, seed=3)))
+    >>> from graphkit.loaders.neo4j.csv_tables import ImportIds
+    >>> trees, ids = TreeBatch.from_arrow(generate_batch(1, seed=3)), ImportIds()
+    >>> tables = transcript_tables(trees, ids.batch(trees), ids)
     >>> sorted(tables), tables["Transcript"].column_names[:3]
     (['DURING', 'IN_VIDEO', 'Transcript'], [':ID(Transcript)', 'video_uid:string', 'index:long'])
-    >>> tables["IN_VIDEO"].column(1)[0].as_py() == tables["Transcript"].column(1)[0].as_py()
+    >>> tables["IN_VIDEO"].column(0).equals(tables["Transcript"].column(0))  # every line is in its video
     True
 """
 
@@ -31,75 +32,61 @@ import pyarrow.compute as pc
 
 from graphkit import schema
 from graphkit.arrays import shortest_decimal
+from graphkit.loaders.neo4j.csv_tables import BatchIds, ImportIds, edge_header, node_header
 from graphkit.transcript import Transcript, TranscriptReport, align_transcript
 from graphkit.tree import TreeBatch
 
-__all__ = ["TRANSCRIPT_SPECS", "transcript_tables", "aligned_tables", "import_ids"]
+__all__ = ["TRANSCRIPT_SPECS", "transcript_tables", "aligned_tables"]
 
 #: The node and edge types of the transcript files, in file order.
 TRANSCRIPT_SPECS: tuple[schema.NodeTypeSpec | schema.EdgeTypeSpec, ...] = (
     schema.TRANSCRIPT, *schema.TRANSCRIPT_EDGE_TYPES)
 
 
-def import_ids(video_uid: pa.Array, key: pa.Array) -> pa.Array:
-    """``"<characters in video_uid>:<video_uid>:<key>"``: unique per pair, as for segments.
-
-    Examples:
-        >>> import_ids(pa.array(["a:b", "a"]), pa.array(["0", "b:0"])).to_pylist()
-        ['3:a:b:0', '1:a:b:0']
-    """
-    length = pc.cast(pc.utf8_length(video_uid), pa.string())
-    return pc.binary_join_element_wise(length, video_uid, key, ":")
-
-
-def _node_header(spec: schema.NodeTypeSpec) -> list[str]:
-    return [f":ID({spec.label})", *(f"{p.name}:{p.neo4j_type}" for p in spec.properties), ":LABEL"]
-
-
-def _edge_header(spec: schema.EdgeTypeSpec) -> list[str]:
-    return [f":START_ID({spec.source.label})", f":END_ID({spec.target.label})", ":TYPE"]
-
-
 def _table(header: list[str], columns: list[pa.Array], types: list[pa.DataType]) -> pa.Table:
     return pa.Table.from_arrays([c.cast(t) for c, t in zip(columns, types)], names=header)
 
 
-def aligned_tables(trees: TreeBatch, lines: Transcript) -> dict[str, pa.Table]:
+def aligned_tables(trees: TreeBatch, lines: Transcript, ids: BatchIds, line_ids: pa.Array) -> dict[str, pa.Table]:
     """The three tables of an already aligned batch, by label or relationship type.
 
     Args:
         trees (TreeBatch): The videos.
         lines (Transcript): Their :func:`~graphkit.transcript.align_transcript`.
+        ids (BatchIds): The import ids of the batch's videos and segments.
+        line_ids (pyarrow.Array): The import id of each line (int64).
 
     Returns:
         dict[str, pyarrow.Table]: ``{"Transcript": ..., "DURING": ..., "IN_VIDEO": ...}``,
         columns named by the importer's headers.
     """
-    uid = trees.video_uid.take(pa.array(lines.video_index, pa.int64()))
-    ids = import_ids(uid, pc.cast(pa.array(lines.index, pa.int64()), pa.string()))
+    video = pa.array(lines.video_index, pa.int64())
     count = lines.num_lines
     transcript = _table(
-        _node_header(schema.TRANSCRIPT),
-        [ids, uid, pa.array(lines.index, pa.int64()), pa.array(shortest_decimal(lines.time), pa.float64()),
-         lines.text, pa.repeat(schema.TRANSCRIPT.label, count)],
-        [pa.string(), pa.string(), pa.int64(), pa.float64(), pa.string(), pa.string()],
+        node_header(schema.TRANSCRIPT),
+        [line_ids, trees.video_uid.take(video), pa.array(lines.index, pa.int64()),
+         pa.array(shortest_decimal(lines.time), pa.float64()), lines.text, pa.repeat(schema.TRANSCRIPT.label, count)],
+        [pa.int64(), pa.string(), pa.int64(), pa.float64(), pa.string(), pa.string()],
     )
-    segment = pa.array(lines.during_segment, pa.int64())
-    targets = import_ids(trees.video_uid.take(pa.array(trees.video_index).take(segment)),
-                                 trees.node_id.take(segment))
-    during = _table(_edge_header(schema.DURING),
-                    [ids.take(pa.array(lines.during_line, pa.int64())), targets,
-                     pa.repeat(schema.DURING.name, len(segment))], [pa.string()] * 3)
-    in_video = _table(_edge_header(schema.IN_VIDEO), [ids, uid, pa.repeat(schema.IN_VIDEO.name, count)],
-                      [pa.string()] * 3)
+    during = _table(edge_header(schema.DURING),
+                    [line_ids.take(pa.array(lines.during_line, pa.int64())),
+                     ids.segment.take(pa.array(lines.during_segment, pa.int64())),
+                     pa.repeat(schema.DURING.name, len(lines.during_segment))],
+                    [pa.int64(), pa.int64(), pa.string()])
+    in_video = _table(edge_header(schema.IN_VIDEO), [line_ids, ids.video.take(video),
+                                                     pa.repeat(schema.IN_VIDEO.name, count)],
+                      [pa.int64(), pa.int64(), pa.string()])
     return {schema.TRANSCRIPT.label: transcript, schema.DURING.name: during, schema.IN_VIDEO.name: in_video}
 
 
-def transcript_tables(trees: TreeBatch, reports: list[TranscriptReport] | None = None) -> dict[str, pa.Table]:
+def transcript_tables(trees: TreeBatch, ids: BatchIds, import_ids: ImportIds,
+                      reports: list[TranscriptReport] | None = None) -> dict[str, pa.Table]:
     """Align a batch's transcript and give its three tables (see :func:`aligned_tables`).
 
     Args:
         trees (TreeBatch): The videos, read with their metadata.
+        ids (BatchIds): The import ids of the batch's videos and segments.
+        import_ids (ImportIds): The export's ids, from which the lines take theirs.
         reports (list[TranscriptReport], optional): Where to append the
             alignment's report. (default: :obj:`None`)
 
@@ -109,4 +96,4 @@ def transcript_tables(trees: TreeBatch, reports: list[TranscriptReport] | None =
     lines = align_transcript(trees)
     if reports is not None:
         reports.append(lines.report.compact())
-    return aligned_tables(trees, lines)
+    return aligned_tables(trees, lines, ids, import_ids.take(schema.TRANSCRIPT.label, lines.num_lines))

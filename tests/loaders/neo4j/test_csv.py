@@ -39,7 +39,7 @@ def _raw(path) -> str:
     [
         (
             schema.VIDEO,
-            "video_uid:ID(Video),title:string,description:string,view_count:long,like_count:long,"
+            ":ID(Video),video_uid:string,title:string,description:string,view_count:long,like_count:long,"
             "duration:long,upload_date:string,transcript_time:string[],transcript_text:string[],:LABEL",
         ),
         (
@@ -86,6 +86,30 @@ def test_files_start_with_their_header_exactly_once(tmp_path):
     }
 
 
+@pytest.mark.parametrize("shards", [1, 3])
+def test_import_ids_are_unique_over_batches_and_every_relationship_joins_the_right_nodes(tmp_path, shards):
+    # Two videos share every node id: only the import ids tell their segments apart.
+    rows = generate_batch(5, seed=8).to_pylist()
+    rows[3]["nodes"] = rows[0]["nodes"]
+    trees = TreeBatch.from_arrow(pa.Table.from_pylist(rows, schema=schema.SOURCE_SCHEMA))
+    export = export_csv([trees.select([0, 1]), trees.select([2, 3]), trees.select([4])], tmp_path, shards=shards)
+    group = {key: _read_group(paths) for key, paths in export.shard_files.items()}
+    segments = [dict(zip(group["Segment"][0], row)) for row in group["Segment"][1:]]
+    videos = [dict(zip(group["Video"][0], row)) for row in group["Video"][1:]]
+    segment_key = {int(r[":ID(Segment)"]): (r["video_uid:string"], r["node_id:string"]) for r in segments}
+    video_key = {int(r[":ID(Video)"]): r["video_uid:string"] for r in videos}
+    assert sorted(segment_key) == list(range(trees.num_nodes)) and sorted(video_key) == list(range(5))
+    uids, node_ids, video_index = trees.video_uid.to_pylist(), trees.node_id.to_pylist(), trees.video_index
+    key = [(uids[video_index[i]], node_ids[i]) for i in range(trees.num_nodes)]
+    for spec in schema.EDGE_TYPES:
+        edges = trees.edges(spec)
+        sources = [uids[s] for s in edges.source] if spec.source is schema.VIDEO else [key[s] for s in edges.source]
+        expected = sorted(zip(sources, (key[t] for t in edges.target)))
+        names = video_key if spec.source is schema.VIDEO else segment_key
+        written = sorted((names[int(a)], segment_key[int(b)]) for a, b, *_ in group[spec.name][1:])
+        assert written == expected, spec.name
+
+
 def test_tricky_strings_round_trip_through_an_rfc4180_reader(tmp_path):
     trees = TreeBatch.from_arrow(tricky_rows())
     export = export_csv(trees, tmp_path)
@@ -93,7 +117,7 @@ def test_tricky_strings_round_trip_through_an_rfc4180_reader(tmp_path):
     read = [dict(zip(header, row)) for row in rows]
     for i, row in enumerate(read):
         assert row["node_id:string"] == trees.node_id[i].as_py()
-        assert row[":ID(Segment)"] == f"11:trickyVID01:{trees.node_id[i].as_py()}"  # unique per (video, node)
+        assert row[":ID(Segment)"] == str(i)  # the export's integer import id, one per segment
         for name in (*schema.TEXT_PROPERTIES, *schema.GPT_PROPERTIES):
             value = trees.text[name][i].as_py()
             # The reader cannot tell "" from absent; the raw-text test below does.
@@ -209,7 +233,7 @@ def test_repr_rate_and_exact_bytes(tmp_path):
     export = export_csv(TreeBatch.from_arrow(tricky_rows()), tmp_path)
     assert repr(export).startswith(f"CsvExport(out_dir={str(tmp_path)!r}, nodes=4, relationships=5, rows_per_s=")
     assert export.rows == 9 and export.rows_per_s > 0 and export.bytes_written > 0
-    assert _raw(export.files["HAS_ROOT"]) == ':START_ID(Video),:END_ID(Segment),:TYPE\n"trickyVID01","11:trickyVID01:trickyVID01-0","HAS_ROOT"\n'
+    assert _raw(export.files["HAS_ROOT"]) == ':START_ID(Video),:END_ID(Segment),:TYPE\n0,0,"HAS_ROOT"\n'
 
 
 def _read_group(paths) -> list[list[str]]:

@@ -6,16 +6,16 @@ import secrets
 
 import neo4j
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
 from graphkit import schema
 from graphkit.loaders.neo4j import cypher
 from graphkit.loaders.neo4j.admin_import import run_import
-from graphkit.loaders.neo4j.csv import edge_header, export_csv, node_header, segment_import_ids
+from graphkit.loaders.neo4j.csv import edge_header, export_csv, node_header
 from graphkit.loaders.neo4j.reader import read_transcripts, read_trees
 from graphkit.loaders.neo4j.server import DevServer
-from graphkit.loaders.neo4j.transcript_csv import import_ids
 from graphkit.synth import generate_batch
 from graphkit.tree import TreeBatch
 from tests.neo4j_fixtures import FAST_START
@@ -30,7 +30,7 @@ def _source() -> pa.Table:
     return pa.concat_tables(tables)
 
 
-def test_headers_and_ids_follow_the_segment_scheme(tmp_path):
+def test_headers_and_ids_follow_the_node_scheme(tmp_path):
     trees = TreeBatch.from_arrow(_source())
     export = export_csv([trees.select(slice(0, 3)), trees.select(slice(3, trees.num_videos))], tmp_path,
                         transcript=True)
@@ -42,8 +42,13 @@ def test_headers_and_ids_follow_the_segment_scheme(tmp_path):
     assert lines[0] == ",".join(node_header(schema.TRANSCRIPT))
     assert export.files["DURING"].read_text().splitlines()[0] == ",".join(edge_header(schema.DURING))
     assert export.files["IN_VIDEO"].read_text().splitlines()[0] == ",".join(edge_header(schema.IN_VIDEO))
-    uid, key = pa.array(["a:b", "v"]), pa.array(["1", "b:1"])
-    assert import_ids(uid, key).equals(segment_import_ids(uid, key))
+    # Import ids run on over the batches: each line has its own, each relationship names a real one.
+    read = pacsv.ParseOptions(newlines_in_values=True)
+    ids = pacsv.read_csv(export.files["Transcript"], parse_options=read).column(0).to_pylist()
+    assert ids == list(range(counts["Transcript"]))
+    for key in ("DURING", "IN_VIDEO"):
+        starts = pacsv.read_csv(export.files[key], parse_options=read).column(0).to_pylist()
+        assert set(starts) <= set(ids) and len(starts) == counts[key]
     args = export.import_args()
     assert sum(a.startswith("--nodes=") for a in args) == 3 and sum(a.startswith("--relationships=") for a in args) == 6
     # An export without the transcript into the same directory leaves no transcript file behind.
