@@ -203,6 +203,9 @@ def export_csv_command(
     import_into: Annotated[Optional[Path], typer.Option(
         help="Then import them with the real neo4j-admin into a fresh database in this Neo4j home "
              "(what `neo4j serve --data-dir` serves), and create its constraints and search indexes.")] = None,
+    wait_for_indexes: Annotated[bool, typer.Option(
+        help="With --import-into: wait until every index is populated (by default they populate in the "
+             "background the next time a server runs on the home).")] = False,
     skip_invalid: SkipInvalid = False,
     embed: Embed = None,
     transcript: WithTranscript = False,
@@ -220,6 +223,8 @@ def export_csv_command(
     run(lambda: check_out_dir(out))
     if import_into is not None:
         run(lambda: check_out_dir(import_into, "--import-into"))
+    if wait_for_indexes and import_into is None:
+        fail("--wait-for-indexes needs --import-into (there is nothing to wait for without an import)")
     if import_into is not None and (import_into / "data" / "databases" / "neo4j").exists():
         fail(f"database 'neo4j' already exists in {import_into}; import needs a fresh home")
 
@@ -249,9 +254,15 @@ def export_csv_command(
                       f"{import_into} in {imported.seconds:.1f} s", highlight=False)
         from graphkit.loaders.neo4j.import_schema import create_imported_schema
 
-        with console.status("creating constraints and search indexes"):
-            run(lambda: create_imported_schema(export, import_into))
-        console.print("created the constraints and search indexes", highlight=False)
+        with console.status("creating constraints and search indexes"
+                            + (" and waiting for them" if wait_for_indexes else "")):
+            run(lambda: create_imported_schema(export, import_into, wait_for_indexes=wait_for_indexes))
+        if wait_for_indexes:
+            console.print("created the constraints and search indexes; every index is online", highlight=False)
+        else:
+            console.print("created the constraints and search indexes; the indexes are populated in the "
+                          "background while a server runs on the home (SHOW INDEXES shows their "
+                          "progress; until then a search on one says how far it is)", highlight=False)
 
 
 @neo4j_app.command()

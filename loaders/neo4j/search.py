@@ -56,7 +56,7 @@ from graphkit.loaders.neo4j.embeddings import INDEX_PREFIX, SegmentEmbedder
 if TYPE_CHECKING:
     import neo4j
 
-__all__ = ["SearchHit", "create_search_indexes", "graph_encoder", "search_segments"]
+__all__ = ["SearchHit", "create_search_indexes", "graph_encoder", "require_online", "search_segments"]
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +181,38 @@ def create_search_indexes(driver: neo4j.Driver, *, embedding: tuple[str, int] | 
     logger.info("vector index %s%s (%d dimensions, cosine) is in place", INDEX_PREFIX, name, dim)
 
 
+def require_online(driver: neo4j.Driver, index: str, *, database: str = "neo4j") -> None:
+    """Refuse to search an index that is not there or not yet populated, saying which and how far it is.
+
+    After a bulk import the search indexes are populated in the background
+    while the server runs (``graphkit neo4j export-csv --import-into`` does not
+    wait for them unless asked to), so a search can come before its index is
+    ready.
+
+    Args:
+        driver (neo4j.Driver): The driver.
+        index (str): The index's name.
+        database (str, optional): The database. (default: :obj:`"neo4j"`)
+
+    Raises:
+        Neo4jSearchError: If the index does not exist, is still being
+            populated, or failed.
+        Neo4jLoadError: If the server cannot be reached.
+    """
+    with neo4j_errors(database):
+        records, _, _ = driver.execute_query(search_cypher.index_state_query(), {"name": index},
+                                             database_=database, routing_="r")
+    if not records:
+        raise Neo4jSearchError(f"the graph has no {index!r} index: load videos with graphkit neo4j load first")
+    state, percent = records[0]["state"], records[0]["populationPercent"]
+    if state == "POPULATING":
+        raise Neo4jSearchError(f"the {index!r} index is still being populated ({percent:.1f}% done): search again "
+                               f"once it is ONLINE (SHOW INDEXES shows its progress)")
+    if state != "ONLINE":
+        raise Neo4jSearchError(f"the {index!r} index is {state}, not ONLINE: drop it (DROP INDEX {index}) and "
+                               f"reload, or see the server's debug.log")
+
+
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
@@ -224,7 +256,8 @@ def search_segments(
             encoder name is unknown, or the encoder finds nothing to embed.
         Neo4jSearchError: For a vector search of a graph without embeddings,
             or with another encoder's; for a full-text search of a graph
-            without the full-text index (nothing loaded yet).
+            without the full-text index (nothing loaded yet); when the index
+            searched is still being populated (:func:`require_online`).
         Neo4jLoadError: If the server cannot be reached.
     """
     _check_k(k)
@@ -247,6 +280,7 @@ def search_segments(
         parameters.update(index=embedder.index_name, vector=embedder.encode_query(text))
     else:
         parameters.update(index=search_cypher.FULLTEXT_INDEX, query=search_cypher.lucene_query(text))
+    require_online(driver, parameters["index"], database=database)
     import neo4j.exceptions
 
     with neo4j_errors(database):

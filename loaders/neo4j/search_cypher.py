@@ -48,6 +48,7 @@ __all__ = [
     "search_query",
     "lucene_query",
     "await_indexes_query",
+    "index_state_query",
 ]
 
 FULLTEXT_INDEX = "segment_text"
@@ -193,6 +194,20 @@ def await_indexes_query() -> str:
         'CALL db.awaitIndexes($seconds)'
     """
     return "CALL db.awaitIndexes($seconds)"
+
+
+def index_state_query() -> str:
+    """The state of one index by name (``ONLINE``, ``POPULATING`` or ``FAILED``) and how far it is populated.
+
+    Returns:
+        str: A statement with the parameter ``$name``, returning ``state``
+        and ``populationPercent`` (no row: there is no such index).
+
+    Examples:
+        >>> index_state_query()
+        'SHOW INDEXES YIELD name, state, populationPercent WHERE name = $name RETURN state, populationPercent'
+    """
+    return "SHOW INDEXES YIELD name, state, populationPercent WHERE name = $name RETURN state, populationPercent"
 
 
 def lucene_query(text: str) -> str:

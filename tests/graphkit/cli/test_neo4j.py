@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,10 +17,14 @@ from typer.testing import CliRunner
 
 from graphkit.cli import app
 from graphkit.loaders.neo4j.rows import entity_counts
+from graphkit.loaders.neo4j.search import search_segments
+from graphkit.loaders.neo4j.search_cypher import await_indexes_query
+from graphkit.loaders.neo4j.server import DevServer
 from graphkit.loaders.synth import write_parquet
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.tree import TreeBatch
 from tests.graphkit.cli.runner import graphkit
+from tests.neo4j_fixtures import FAST_START
 from tests.paths import ROOT
 
 runner = CliRunner()
@@ -226,7 +231,23 @@ def test_export_csv_imports_into_a_fresh_database_with_the_real_importer(tmp_pat
     exported = re.search(r"wrote ([\d,]+) nodes and ([\d,]+) relationships", result.stderr).groups()
     imported = re.search(r"imported ([\d,]+) nodes and ([\d,]+) relationships", result.stderr).groups()
     assert exported == imported
-    assert (tmp_path / "home" / "data" / "databases" / "neo4j").is_dir()
+    assert "the indexes are populated in the background while a server runs on the home" in result.stderr
+    server = DevServer(tmp_path / "home", password=secrets.token_urlsafe(12), jvm_options=FAST_START)
+    uri = server.start(timeout=300.0)
+    try:
+        with neo4j.GraphDatabase.driver(uri, auth=server.auth) as driver:
+            records, _, _ = driver.execute_query("SHOW CONSTRAINTS YIELD name RETURN collect(name) AS names")
+            assert {"video_video_uid_unique", "segment_video_uid_node_id_unique"} <= set(records[0]["names"])
+            driver.execute_query(await_indexes_query(), {"seconds": 300})  # populated by this server, not the import
+            records, _, _ = driver.execute_query("SHOW INDEXES YIELD name, state RETURN name, state")
+            states = {r["name"]: r["state"] for r in records}
+            assert states["segment_text"] == "ONLINE" and set(states.values()) == {"ONLINE"}
+            records, _, _ = driver.execute_query("MATCH (s:Segment) WHERE s.action_brief IS NOT NULL "
+                                                 "RETURN s.node_id AS node_id, s.action_brief AS brief LIMIT 1")
+            hits = search_segments(driver, records[0]["brief"], k=50)
+            assert records[0]["node_id"] in [hit.node_id for hit in hits]
+    finally:
+        server.stop()
     again = graphkit("neo4j", "export-csv", str(data), "--out", str(tmp_path / "csv2"),
                      "--import-into", str(tmp_path / "home"))
     assert again.returncode == 2 and again.stderr.startswith("error:") and "Traceback" not in again.stderr

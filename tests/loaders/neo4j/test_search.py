@@ -12,7 +12,8 @@ import pytest
 from graphkit import schema
 from graphkit.errors import Neo4jLoadError, Neo4jSearchError
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder
-from graphkit.loaders.neo4j.search import graph_encoder, search_segments
+from graphkit.loaders.neo4j.search import create_search_indexes, graph_encoder, require_online, search_segments
+from graphkit.loaders.neo4j.search_cypher import FULLTEXT_INDEX, await_indexes_query
 from graphkit.loaders.neo4j.writer import load_trees
 from graphkit.loaders.trees import iter_tree_batches
 from graphkit.tree import TreeBatch
@@ -237,6 +238,26 @@ def test_a_graph_without_embeddings_refuses_vector_search_in_one_line(neo4j_serv
         with pytest.raises(Neo4jSearchError, match="the graph has no segment embeddings: load it with --embed"):
             search_segments(driver, "bread", vector=True)
         assert search_segments(driver, "bread", k=1)
+        clear_database(driver)
+        drop_search_indexes(driver)
+
+
+def test_a_search_before_its_index_is_populated_says_how_far_it_is(neo4j_server):
+    """200,000 segments take the dev server seconds to index; the search comes milliseconds after the CREATE."""
+    with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth) as driver:
+        clear_database(driver)
+        drop_search_indexes(driver)
+        driver.execute_query("UNWIND range(1, $n) AS i CREATE (:Segment {video_uid: 'v' + toString(i % 1000), "
+                             "node_id: toString(i), action_brief: 'cut the cucumber into slice ' + toString(i), "
+                             "llama3_caption: 'a person slices vegetables on a board, step ' + toString(i)})",
+                             {"n": 200_000}, database_="neo4j")
+        create_search_indexes(driver)
+        with pytest.raises(Neo4jSearchError, match=r"'segment_text' index is still being populated "
+                                                   r"\(\d+\.\d% done\): search again once it is ONLINE"):
+            search_segments(driver, "cucumber")
+        driver.execute_query(await_indexes_query(), {"seconds": 300}, database_="neo4j")
+        require_online(driver, FULLTEXT_INDEX)
+        assert [hit.node_id for hit in search_segments(driver, "slice 77", k=1)] == ["77"]
         clear_database(driver)
         drop_search_indexes(driver)
 

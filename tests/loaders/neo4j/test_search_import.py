@@ -1,4 +1,5 @@
-"""The bulk path keeps search working: ``export-csv --embed --import-into`` on the real sample, real neo4j-admin."""
+"""The bulk path keeps search working: ``export-csv --embed --import-into --wait-for-indexes`` on the real sample,
+real neo4j-admin."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def imported(tmp_path_factory):
     """The sample exported with MiniLM embeddings and imported by the CLI; a server on that home."""
     root = tmp_path_factory.mktemp("search-import")
     result = graphkit("neo4j", "export-csv", str(SAMPLE), "--out", str(root / "csv"), "--embed", "minilm",
-                      "--import-into", str(root / "home"), timeout=1200)
+                      "--import-into", str(root / "home"), "--wait-for-indexes", timeout=1200)
     assert result.returncode == 0, result.stderr
-    assert "created the constraints and search indexes" in result.stderr
+    assert "created the constraints and search indexes; every index is online" in result.stderr
     assert "embedding:float[]" in (root / "csv" / "segments.csv").read_text(encoding="utf-8").splitlines()[0]
     server = DevServer(root / "home", password=secrets.token_urlsafe(12), jvm_options=FAST_START)
     uri = server.start(timeout=300.0)
