@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import torch
 
 from graphkit import schema
 from graphkit.features import FeatureConfig, hashed_token_counts, temporal_features
@@ -243,6 +242,8 @@ class ExampleTask:
         x = np.concatenate(blocks, axis=1) if blocks else np.zeros((cut.num_nodes, 0), np.float32)
         query = np.zeros(cut.num_nodes, dtype=bool)
         query[examples.query] = True
+        import torch  # here, not at the top: `convert --on-disk` imports the tasks and must not pay for torch
+
         data = {"x": x, "height": torch.from_numpy(height.astype(np.int64)), "query": query, **(extra or {})}
         return to_hetero_batch(cut, data, videos=False)
 

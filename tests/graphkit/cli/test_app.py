@@ -33,6 +33,17 @@ def test_help_does_not_import_torch():
     assert out.stdout.strip() == "[]"
 
 
+def test_convert_on_disk_does_not_import_torch(synthetic, tmp_path):
+    # torch alone costs ~680 MB of RSS; the on-disk conversion needs none of it (issue 10's memory figures).
+    code = ("import sys\nfrom typer.testing import CliRunner\nfrom graphkit.cli import app\n"
+            f"result = CliRunner().invoke(app, ['convert', {str(synthetic)!r}, '--out', {str(tmp_path / 'd')!r},"
+            " '--on-disk', '--json'])\nassert result.exit_code == 0, result.output\n"
+            "print(sorted(m for m in ('torch', 'torch_geometric') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert (tmp_path / "d").is_dir()
+
+
 def test_stats_json_contract_matches_the_data(synthetic):
     result = graphkit("stats", str(synthetic), "--json")
     assert result.returncode == 0, result.stderr
