@@ -36,7 +36,8 @@ else
     mkdir -p "$OUT/neo4j"
     port=$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
     export NEO4J_URI="bolt://127.0.0.1:$port" NEO4J_USERNAME=neo4j NEO4J_PASSWORD=graphkit-dev
-    gk neo4j serve --port "$port" > "$OUT/neo4j/server.log" 2>&1 &
+    # Not through gk: a function run in the background is a subshell, and SIGTERM to it would orphan the server.
+    .venv/bin/graphkit neo4j serve --port "$port" > "$OUT/neo4j/server.log" 2>&1 &
     server=$!
     # SIGTERM, not SIGINT: a script's background job ignores SIGINT. The server stops and removes its home.
     trap 'kill -TERM $server 2> /dev/null; wait $server 2> /dev/null || true' EXIT
