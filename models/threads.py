@@ -16,23 +16,16 @@ Examples:
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = ["available_cpus", "candidate_threads", "choose_threads"]
+from graphkit.parallel import available_cpus
+
+__all__ = ["candidate_threads", "choose_threads"]
 
 logger = logging.getLogger(__name__)
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
 
 
 def candidate_threads(cpus: int | None = None) -> list[int]:

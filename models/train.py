@@ -65,7 +65,8 @@ from graphkit.models.distributed import Distributed
 from graphkit.models.evaluate import predict
 from graphkit.models.evaluator import Evaluator
 from graphkit.models.registry import build_model
-from graphkit.models.threads import available_cpus, choose_threads
+from graphkit.models.threads import choose_threads
+from graphkit.parallel import available_cpus
 
 __all__ = ["TrainResult", "train", "labelled_videos", "deterministic"]
 

@@ -357,4 +357,8 @@ def main() -> None:
     # kill, docker stop and batch schedulers send SIGTERM: clean up as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*", category=FutureWarning)
+    # Arrow's default pool (mimalloc) kept more memory and ran slower here: converting
+    # 1.51M segments peaked at 463 MB in 10.0 s against 396 MB in 9.2 s with the system
+    # allocator. Set before pyarrow is imported; a pool the user chose is kept.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     app()

@@ -246,8 +246,13 @@ class NodeTask:
         encoder = text_encoder(self.features.text_encoder) if encoder is None else encoder
         return np.asarray(encoder.encode(joined), dtype=np.float32).astype(np.float16)
 
-    def token_counts(self, trees: TreeBatch) -> TokenCounts | None:
+    def token_counts(self, trees: TreeBatch, threads: int = 1) -> TokenCounts | None:
         """The hashed text block of :meth:`feature_matrix` in sparse, exact form.
+
+        Args:
+            trees (TreeBatch): The segments.
+            threads (int, optional): Threads hashing the text
+                (:func:`~graphkit.features.hashed_token_counts`). (default: :obj:`1`)
 
         Returns:
             TokenCounts or None: The segments' nonzero buckets; :obj:`None`
@@ -255,7 +260,8 @@ class NodeTask:
         """
         if not self.features.text_fields or self.features.embedded:
             return None
-        return hashed_token_counts(self._text_columns(trees), self.features.dim, seed=self.features.seed)
+        return hashed_token_counts(self._text_columns(trees), self.features.dim, seed=self.features.seed,
+                                   threads=threads)
 
     def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None,
                              embeddings: np.ndarray | None = None) -> np.ndarray:

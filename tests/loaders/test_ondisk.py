@@ -63,6 +63,16 @@ def test_content_does_not_depend_on_batch_size_and_is_compact(tmp_path, source):
     assert one["bytes"] / one["segments"] <= 250
 
 
+def test_hashing_threads_do_not_change_the_shards(tmp_path, source):
+    from graphkit.loaders.ondisk import process_fragment
+
+    fragment = plan_fragments([source], videos_per_fragment=60)[0]
+    one = process_fragment(0, fragment, tmp_path / "one", TASK, batch_size=32)
+    two = process_fragment(0, fragment, tmp_path / "two", TASK, batch_size=32, threads=2)
+    assert [info.checksum for info in one.shards] == [info.checksum for info in two.shards]
+    assert one.segments == two.segments > 0
+
+
 def test_shard_size_grows_with_its_videos_not_with_the_batch(tmp_path):
     small, large = tmp_path / "small.parquet", tmp_path / "large.parquet"
     write_parquet(small, 10, seed=1)

@@ -5,7 +5,8 @@ import time
 import pytest
 import torch
 
-from graphkit.models.threads import available_cpus, candidate_threads, choose_threads
+from graphkit.models.threads import candidate_threads, choose_threads
+from graphkit.parallel import available_cpus
 
 
 def test_candidates_double_up_to_the_cpus():

@@ -160,3 +160,17 @@ def test_counting_in_chunks_of_nodes_changes_nothing(monkeypatch, chunk: int) ->
     for name in ("num_tokens", "bucket", "count"):
         np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name))
     assert whole.bucket.size > 0
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_counting_on_threads_changes_nothing(monkeypatch, threads: int) -> None:
+    import graphkit.features.bag_of_words as bag_of_words
+
+    rows = TEXTS * 6 + EMPTY
+    texts = [pa.array(rows), pa.array(rows[::-1])]
+    monkeypatch.setattr(bag_of_words, "NODES_PER_CHUNK", 4)  # many chunks, so threads share them
+    one = bag_of_words.hashed_token_counts(texts, dim=16, seed=2)
+    many = bag_of_words.hashed_token_counts(texts, dim=16, seed=2, threads=threads)
+    for name in ("num_tokens", "bucket", "count"):
+        np.testing.assert_array_equal(getattr(many, name), getattr(one, name))
+    assert one.bucket.size > 0
