@@ -5,7 +5,12 @@ For every seed, on one video-level split:
 1. **pretrain** -- a baseline encoder of :mod:`models` (``model.encode``) and a
    two-layer projection head learn, without labels, from the training videos
    with one loss of :mod:`graphkit.losses` (default: Tree-SupCon, positives
-   within tree distance 2, other videos as negatives);
+   within tree distance 2, other videos as negatives); with
+   ``--cross-video-positives`` Tree-SupCon also pulls each segment towards
+   the segments of other videos in its batch whose caption (``--positive-field``,
+   embedded by ``--text-encoder`` through the embedding cache) is among its
+   ``--k`` nearest at cosine ``>= --threshold``
+   (:func:`graphkit.losses.cross_video_positives`);
 2. **probe** -- the encoder is frozen and a linear classifier on its
    embeddings learns the verb from the labelled training segments, keeping
    the step with the best validation macro-F1;
@@ -27,6 +32,8 @@ markdown table to ``OUT/results.md`` and stdout.
 Usage:
     python examples/contrastive_pretrain.py --out runs/pretrain                  # 1,000 synthetic videos, 3 seeds
     python examples/contrastive_pretrain.py --out runs/pretrain-5pc --label-fraction 0.05 --epochs 300 --patience 30
+    python examples/contrastive_pretrain.py --out runs/pretrain-cross --cross-video-positives \
+        --positive-field plm_action --text-encoder minilm --threshold 0.8 --k 5
     python examples/contrastive_pretrain.py --source "data/*.parquet" --out runs/pretrain-real
 """
 
@@ -34,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import math
@@ -49,6 +57,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from graphkit import losses
+from graphkit.features import TEXT_ENCODERS, FeatureConfig
 from graphkit.loaders.pyg_dataset import Action100MDataset
 from graphkit.loaders.synth import write_parquet
 from graphkit.models import build_model
@@ -69,15 +78,16 @@ METHODS = (
     "pretrained, then fine-tuned",
 )
 
-LossFn = Callable[[Tensor, Tensor, Tensor, argparse.Namespace], losses.LossOutput]
+LossFn = Callable[[Tensor, Tensor, Tensor, argparse.Namespace, "Tensor | None"], losses.LossOutput]
 
-#: The losses that need nothing but the tree: ``(z, parent, video, args) -> LossOutput``.
+#: The losses: ``(z, parent, video, args, extra_positives) -> LossOutput``; only Tree-SupCon
+#: takes positives beyond the tree (``extra_positives`` is None for the others).
 LOSSES: dict[str, LossFn] = {
-    "tree_supcon": lambda z, parent, video, args: losses.tree_supcon_loss(
-        z, parent, video, max_distance=args.max_distance, temperature=args.temperature),
-    "level_hierarchical": lambda z, parent, video, args: losses.level_hierarchical_loss(
+    "tree_supcon": lambda z, parent, video, args, extra: losses.tree_supcon_loss(
+        z, parent, video, max_distance=args.max_distance, temperature=args.temperature, extra_positives=extra),
+    "level_hierarchical": lambda z, parent, video, args, extra: losses.level_hierarchical_loss(
         z, parent, video, temperature=args.temperature),
-    "tree_distance_infonce": lambda z, parent, video, args: losses.tree_distance_infonce(
+    "tree_distance_infonce": lambda z, parent, video, args, extra: losses.tree_distance_infonce(
         z, parent, video, temperature=args.temperature, beta=args.beta),
 }
 
@@ -98,6 +108,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--temperature", type=float, default=0.1)
     parser.add_argument("--max-distance", type=int, default=2, help="Tree-SupCon positives: tree distance <= k")
     parser.add_argument("--beta", type=float, default=1.0, help="tree-distance InfoNCE: targets ~ exp(-beta d)")
+    parser.add_argument("--cross-video-positives", action="store_true",
+                        help="Tree-SupCon: add positives from other videos with similar captions")
+    parser.add_argument("--positive-field", default="plm_action",
+                        help="caption whose embeddings choose the cross-video positives (never a gpt field)")
+    parser.add_argument("--text-encoder", default="minilm", choices=TEXT_ENCODERS,
+                        help="encoder of --positive-field (embedded once, through the embedding cache)")
+    parser.add_argument("--threshold", type=float, default=0.8, help="least cosine of a cross-video positive")
+    parser.add_argument("--k", type=int, default=5, help="most cross-video positives per segment")
     parser.add_argument("--pretrain-epochs", type=int, default=20)
     parser.add_argument("--pretrain-lr", type=float, default=0.001)
     parser.add_argument("--batch-size", type=int, default=16, help="videos per pretraining batch")
@@ -116,6 +134,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--mean-duration {args.mean_duration} must be a positive number of seconds")
     if args.videos < 1:
         parser.error(f"--videos {args.videos} must be >= 1")
+    if args.cross_video_positives:
+        if args.loss != "tree_supcon":
+            parser.error(f"--cross-video-positives needs --loss tree_supcon, not {args.loss}")
+        if args.k < 1 or not -1.0 < args.threshold <= 1.0:
+            parser.error(f"--k {args.k} must be >= 1 and --threshold {args.threshold} in (-1, 1]")
+        try:
+            FeatureConfig(text_fields=(args.positive_field,), text_encoder=args.text_encoder, temporal=False)
+        except ValueError as error:
+            parser.error(f"--positive-field {args.positive_field}: {error}")
     return args
 
 
@@ -145,27 +172,77 @@ def prepare_sources(args: argparse.Namespace) -> list[str]:
     return list(args.source) if args.source else [str(args.out / "synthetic.parquet")]
 
 
+class WithCaptions(torch.utils.data.Dataset):
+    """The videos of ``dataset``, each segment store given ``caption``: its rows of ``captions``' ``x``.
+
+    ``captions`` holds the same videos in the same order (:func:`caption_dataset`).
+    """
+
+    def __init__(self, dataset: Action100MDataset, captions: Action100MDataset) -> None:
+        self.dataset, self.captions = dataset, captions
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int):
+        data = self.dataset[index]
+        data[SEGMENT].caption = self.captions[index][SEGMENT].x
+        return data
+
+
+def caption_dataset(dataset: Action100MDataset, config: TrainConfig, args: argparse.Namespace) -> Action100MDataset:
+    """``--positive-field`` embedded by ``--text-encoder``, one row per segment of ``dataset``'s videos.
+
+    Raises:
+        SystemExit: If the two datasets do not hold the same segments in the same order.
+    """
+    features = FeatureConfig(text_fields=(args.positive_field,), text_encoder=args.text_encoder, temporal=False)
+    root = args.out / f"captions-{args.positive_field}-{args.text_encoder}"
+    captions = Action100MDataset(str(root), list(config.sources), task=dataclasses.replace(config.task(),
+                                 features=features), log=False)
+    same = len(captions) == len(dataset) and all(
+        torch.equal(captions[i][SEGMENT].start, dataset[i][SEGMENT].start) for i in range(len(dataset)))
+    if not same:
+        sys.exit(f"error: {root} does not hold the segments of {config.dataset_root} in the same order; remove it")
+    return captions
+
+
 def pretrain(encoder: nn.Module, dataset: Action100MDataset, videos: Tensor, args: argparse.Namespace,
-             seed: int, device: torch.device) -> list[dict[str, float]]:
-    """Train ``encoder`` (in place) and a projection head with the chosen loss; per-epoch history."""
+             seed: int, device: torch.device, captions: Action100MDataset | None = None) -> list[dict[str, float]]:
+    """Train ``encoder`` (in place) and a projection head with the chosen loss; per-epoch history.
+
+    With ``captions`` (``--cross-video-positives``), each batch's Tree-SupCon also gets
+    :func:`graphkit.losses.cross_video_positives` of the captions' embeddings; the history then
+    says how many pairs a segment got and how often a pair of labelled segments shares its verb
+    (measured only: the labels never reach the loss).
+    """
     from torch_geometric.loader import DataLoader
 
     width = encoder.head.in_features
     projector = nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, args.projection)).to(device)
     parameters = [p for name, p in encoder.named_parameters() if not name.startswith("head.")]
     optimizer = torch.optim.Adam(parameters + list(projector.parameters()), lr=args.pretrain_lr)
-    loader = DataLoader(dataset[videos], batch_size=args.batch_size, shuffle=True,
+    videos_seen = dataset[videos] if captions is None else WithCaptions(dataset[videos], captions[videos])
+    loader = DataLoader(videos_seen, batch_size=args.batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
     loss_fn = LOSSES[args.loss]
     history = []
     encoder.train()
     for epoch in range(1, args.pretrain_epochs + 1):
         started, total, anchors = time.perf_counter(), 0.0, 0
+        pairs_total, segments_total, labelled_pairs, same_verb = 0, 0, 0, 0
         for batch in loader:
             batch = batch.to(device)
             store = batch[SEGMENT]
             parent = losses.parent_index(batch[SEGMENT, "parent_of", SEGMENT].edge_index, store.num_nodes)
-            out = loss_fn(projector(encoder.encode(batch)), parent, store.batch, args)
+            extra = None
+            if captions is not None:
+                extra = losses.cross_video_positives(store.caption, store.batch, k=args.k, threshold=args.threshold)
+                both = (store.y[extra[0]] >= 0) & (store.y[extra[1]] >= 0)
+                pairs_total, segments_total = pairs_total + extra.size(1), segments_total + store.num_nodes
+                labelled_pairs += int(both.sum())
+                same_verb += int((both & (store.y[extra[0]] == store.y[extra[1]])).sum())
+            out = loss_fn(projector(encoder.encode(batch)), parent, store.batch, args, extra)
             count = int(out.num_anchors.sum())
             if count == 0:
                 continue
@@ -175,6 +252,9 @@ def pretrain(encoder: nn.Module, dataset: Action100MDataset, videos: Tensor, arg
             total += out.loss.item() * count
             anchors += count
         history.append({"epoch": epoch, "loss": total / max(anchors, 1), "seconds": time.perf_counter() - started})
+        if captions is not None:
+            history[-1] |= {"cross_video_pairs_per_segment": pairs_total / max(segments_total, 1),
+                            "cross_video_pairs_same_verb": same_verb / max(labelled_pairs, 1)}
         logger.info("seed %d pretrain epoch %d: %s loss %.4f", seed, epoch, args.loss, history[-1]["loss"])
     encoder.eval()
     return history
@@ -234,7 +314,7 @@ def linear_probe(train_set: dict[str, Tensor], valid_set: dict[str, Tensor], tes
 
 
 def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Namespace, seed: int,
-             device: torch.device) -> dict[str, Any]:
+             device: torch.device, captions: Action100MDataset | None = None) -> dict[str, Any]:
     """The five :data:`METHODS` for one seed; pretraining and probes run under :func:`deterministic`."""
     split = dataset.get_idx_split()
     labelled = labelled_videos(split["train"], args.label_fraction, seed)
@@ -250,7 +330,7 @@ def run_seed(dataset: Action100MDataset, config: TrainConfig, args: argparse.Nam
         encoder = build_model(args.model, in_dim, num_classes, hidden=args.hidden).to(device).eval()
         random_probe = probe(encoder.encode)  # before pretraining: the very weights pretraining starts from
         started = time.perf_counter()
-        history = pretrain(encoder, dataset, split["train"], args, seed, device)
+        history = pretrain(encoder, dataset, split["train"], args, seed, device, captions)
         pretrain_seconds = time.perf_counter() - started
         pretrained_probe = probe(encoder.encode)
         features_probe = probe(input_features)
@@ -302,7 +382,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     logger.info("%d videos (%s train / %d valid / %d test), %d classes, %s on %s", len(dataset),
                 split["train"].numel(), split["valid"].numel(), split["test"].numel(),
                 dataset.vocabulary.num_classes, args.model, device)
-    runs = [run_seed(dataset, config, args, seed, device) for seed in args.seeds]
+    captions = caption_dataset(dataset, config, args) if args.cross_video_positives else None
+    runs = [run_seed(dataset, config, args, seed, device, captions) for seed in args.seeds]
     table = summarize(runs)
     settings = {key: (str(value) if isinstance(value, Path) else value) for key, value in vars(args).items()}
     result = {"settings": {**settings, "source": list(sources), "device": str(device)},

@@ -37,6 +37,7 @@ from graphkit.cli.app import (
     progress_bar,
     report_skips,
     run,
+    use_arrow_pool,
     use_embedding_cache,
     validation_config,
 )
@@ -54,6 +55,7 @@ def synth(
     )] = None,
 ) -> None:
     """Write synthetic Action100M data (the real parquet schema) to --out."""
+    use_arrow_pool("jemalloc")
     from graphkit.loaders.synth import write_parquet
     from graphkit.synth import SynthConfig
 
@@ -75,6 +77,7 @@ def stats(
     batch_size: BatchSize = 256,
 ) -> None:
     """Per-level counts, depth, edges, annotation coverage and label distribution."""
+    use_arrow_pool("jemalloc")
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.schema import STRUCTURE_FIELDS
     from graphkit.stats import StatsAccumulator, iter_stats_json
@@ -129,6 +132,7 @@ def convert(
     embedding_cache: EmbeddingCache = None,
 ) -> None:
     """Convert SOURCEs into a PyG dataset directory (features, labels, splits)."""
+    use_arrow_pool("system")
     from graphkit.features import FeatureConfig
     from graphkit.tasks import NodeTask
 

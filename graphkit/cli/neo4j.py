@@ -53,6 +53,7 @@ from graphkit.cli.app import (
     fail,
     report_skips,
     run,
+    use_arrow_pool,
     validation_config,
 )
 from graphkit.cli.transcript import quiet_transcript_log, report_transcript
@@ -214,6 +215,7 @@ def export_csv_command(
 
     With --gzip the files are written as several gzip shards per type at once (one per core).
     """
+    use_arrow_pool("jemalloc")
     from graphkit.loaders.neo4j.csv import export_csv
     from graphkit.loaders.trees import iter_tree_batches
     from graphkit.validation import ValidationReport

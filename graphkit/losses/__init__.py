@@ -48,6 +48,9 @@ Modules (everything above is re-exported here):
 * :mod:`graphkit.losses.contrastive` — the four contrastive losses;
 * :mod:`graphkit.losses.hyperbolic` — the entailment cone loss and the
   Lorentz helpers;
+* :mod:`graphkit.losses.positives` — :func:`cross_video_positives`: segments
+  of other videos whose caption embeddings are an anchor's nearest
+  neighbours, for ``tree_supcon_loss(..., extra_positives=...)``;
 * :mod:`graphkit.losses.retrieval` — :func:`text_segment_infonce`, a text
   query against the segments of its video (the ``retrieval`` task);
 * :mod:`graphkit.losses.reference` — plain-Python loop references: the
@@ -98,11 +101,13 @@ from graphkit.losses.hyperbolic import (
     lorentz_time,
 )
 from graphkit.losses.output import LossOutput
+from graphkit.losses.positives import cross_video_positives
 from graphkit.losses.retrieval import text_segment_infonce
 from graphkit.losses.tree import ancestor_paths, lca_depth, parent_index, tree_distance
 
 __all__ = [
     "text_segment_infonce",
+    "cross_video_positives",
     "LossOutput",
     "ancestor_paths",
     "lca_depth",

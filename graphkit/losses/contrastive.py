@@ -73,6 +73,7 @@ def tree_supcon_loss(
     temperature: float = 0.1,
     normalize: bool = True,
     reduction: str = "mean",
+    extra_positives: Tensor | None = None,
 ) -> LossOutput:
     r"""Supervised contrastive loss whose positives are the tree neighbourhood.
 
@@ -100,10 +101,15 @@ def tree_supcon_loss(
             similarity). (default: :obj:`True`)
         reduction (str, optional): ``"mean"`` over anchors or ``"sum"``.
             (default: :obj:`"mean"`)
+        extra_positives (torch.Tensor, optional): ``[2, E]`` (anchor,
+            positive) positions added to the anchors' positive sets, each
+            pair joining two different trees, such as
+            :func:`~graphkit.losses.positives.cross_video_positives`; a pair
+            given twice counts once. (default: :obj:`None`)
 
     Returns:
         LossOutput: Anchors are nodes with at least one positive (a single-node
-        tree has none).
+        tree has none, unless an extra pair gives it one).
 
     Raises:
         ValueError: If an argument is malformed or out of range.
@@ -118,18 +124,45 @@ def tree_supcon_loss(
     if not isinstance(max_distance, int) or max_distance < 1:
         raise ValueError(f"max_distance must be a positive int, got {max_distance!r}")
 
+    extra = None if extra_positives is None else _check_extra_positives(extra_positives, parent)
+
     def tile_terms(logits: Tensor, log_normalizer: Tensor, paths: Tensor) -> tuple[Tensor, Tensor]:
         depth, lca = path_depth(paths), lca_depth(paths, paths)
         positive = (lca >= 0) & (depth[:, None] + depth[None, :] - 2 * lca <= max_distance)
         positive.fill_diagonal_(False)
-        num_positive = positive.sum(dim=1)
-        # -mean_p log p(p | i) = logsumexp_i - mean_p logit_ip
-        mean_logit = torch.where(positive, logits, 0.0).sum(dim=1) / num_positive.clamp(min=1).to(logits.dtype)
-        counted = num_positive > 0
-        return (log_normalizer - mean_logit).masked_fill(~counted, 0.0), counted
+        num_positive = positive.sum(dim=1).to(logits.dtype)
+        sum_logit = torch.where(positive, logits, 0.0).sum(dim=1)
+        return torch.stack([log_normalizer, sum_logit, num_positive]), num_positive > 0
 
-    per_anchor, counted = by_tree_tiles(z, parent, temperature, normalize, tile_terms)
-    return reduce_terms((per_anchor, counted), reduction)
+    terms, counted = by_tree_tiles(z, parent, temperature, normalize, tile_terms)
+    log_normalizer, sum_logit, num_positive = terms.reshape(3, -1)  # an empty batch gives [0]
+    if extra is not None and extra.size(1):
+        unit = F.normalize(z, dim=1) if normalize else z
+        anchor, other = extra
+        logit = (unit[anchor] * unit[other]).sum(dim=1) / temperature
+        sum_logit = sum_logit.index_add(0, anchor, logit)
+        num_positive = num_positive.index_add(0, anchor, torch.ones_like(logit))
+        counted = num_positive > 0
+    # -mean_p log p(p | i) = logsumexp_i - mean_p logit_ip
+    mean_logit = sum_logit / num_positive.clamp(min=1)
+    return reduce_terms(((log_normalizer - mean_logit).masked_fill(~counted, 0.0), counted), reduction)
+
+
+def _check_extra_positives(pairs: Tensor, parent: Tensor) -> Tensor:
+    """``pairs`` as ``[2, E]`` long without repeats; each must join two trees of ``parent``."""
+    if pairs.dim() != 2 or pairs.size(0) != 2 or pairs.dtype.is_floating_point or pairs.dtype == torch.bool:
+        raise ValueError(f"extra_positives must be a [2, E] integer tensor, got {pairs.dtype} {tuple(pairs.shape)}")
+    pairs = pairs.to(device=parent.device, dtype=torch.long)
+    if not pairs.numel():
+        return pairs
+    num_nodes = parent.numel()
+    if int(pairs.min()) < 0 or int(pairs.max()) >= num_nodes:
+        raise ValueError(f"extra_positives holds positions outside [0, {num_nodes - 1}]")
+    root = ancestor_paths(parent)[:, 0]
+    if bool((root[pairs[0]] == root[pairs[1]]).any()):
+        raise ValueError("an extra positive pair lies within one tree; the tree's own positives are "
+                         "max_distance's, extra pairs must join two trees")
+    return torch.unique(pairs, dim=1)
 
 
 def level_hierarchical_loss(

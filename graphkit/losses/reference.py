@@ -94,13 +94,18 @@ def _mean_or_zero(terms: list[Tensor], z: Tensor) -> Tensor:
 
 
 def naive_tree_supcon_loss(
-    z: Tensor, parent: Tensor, video: Tensor | None = None, *, max_distance: int = 2, temperature: float = 0.1
+    z: Tensor, parent: Tensor, video: Tensor | None = None, *, max_distance: int = 2, temperature: float = 0.1,
+    extra_positives: Tensor | None = None,
 ) -> tuple[Tensor, int]:
     distance = naive_tree_distance(parent)
     rows = _unit_rows(z)
+    extra: dict[int, set[int]] = {}
+    for anchor, other in ([] if extra_positives is None else extra_positives.t().tolist()):
+        extra.setdefault(anchor, set()).add(other)
     terms, excluded = [], 0
     for i in range(len(rows)):
         positives = [j for j in range(len(rows)) if j != i and distance[i][j] <= max_distance]
+        positives += sorted(extra.get(i, ()))
         if not positives:
             excluded += 1
             continue

@@ -93,8 +93,40 @@ def test_too_few_videos_for_three_splits_is_one_clear_error(example, tmp_path):
         example.main(["--out", str(tmp_path), "--videos", "2", "--mean-duration", "30", "--seeds", "0", *TINY])
 
 
+def test_cross_video_positives_join_similar_captions_of_other_videos(example, source, tmp_path, monkeypatch):
+    seen = []
+    original = example.losses.cross_video_positives
+
+    def spying_positives(embedding, video, **kwargs):
+        pairs = original(embedding, video, **kwargs)
+        seen.append((embedding, video, pairs))
+        return pairs
+
+    monkeypatch.setattr(example.losses, "cross_video_positives", spying_positives)
+    cross = ["--cross-video-positives", "--positive-field", "plm_action", "--text-encoder", "minilm",
+             "--threshold", "0.8", "--k", "3"]
+    result = example.main(["--source", str(source), "--out", str(tmp_path / "cross"), "--seeds", "0", *cross, *TINY])
+    plain = example.main(["--source", str(source), "--out", str(tmp_path / "plain"), "--seeds", "0", *TINY])
+    assert seen and all(embedding.size(1) == 384 for embedding, _, _ in seen)  # MiniLM's width
+    embedding, video, pairs = next(item for item in seen if item[2].size(1))
+    assert bool((video[pairs[0]] != video[pairs[1]]).all())
+    similarity = torch.nn.functional.cosine_similarity(embedding[pairs[0]], embedding[pairs[1]])
+    assert bool((similarity >= 0.8 - 1e-6).all())
+    history, plain_history = result["runs"][0]["pretrain_history"], plain["runs"][0]["pretrain_history"]
+    assert all(row["cross_video_pairs_per_segment"] > 0 for row in history)
+    assert all(0.0 <= row["cross_video_pairs_same_verb"] <= 1.0 for row in history)
+    assert "cross_video_pairs_per_segment" not in plain_history[0]
+    assert [row["loss"] for row in history] != [row["loss"] for row in plain_history]
+    assert result["settings"]["cross_video_positives"] and not plain["settings"]["cross_video_positives"]
+
+
 @pytest.mark.parametrize("bad", [["--label-fraction", "0"], ["--label-fraction", "1.5"],
-                                 ["--mean-duration", "-3"], ["--videos", "0"]])
+                                 ["--mean-duration", "-3"], ["--videos", "0"],
+                                 ["--cross-video-positives", "--loss", "level_hierarchical"],
+                                 ["--cross-video-positives", "--positive-field", "gpt.action.brief"],
+                                 ["--cross-video-positives", "--positive-field", "title"],
+                                 ["--cross-video-positives", "--k", "0"],
+                                 ["--cross-video-positives", "--threshold", "2"]])
 def test_bad_arguments_stop_before_any_work(example, tmp_path, bad):
     with pytest.raises(SystemExit):
         example.parse_args(["--out", str(tmp_path), *bad])

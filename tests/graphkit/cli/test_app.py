@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,21 @@ def test_neo4j_export_csv_command(tmp_path, synthetic):
     rows = pq.read_table(synthetic).to_pylist()
     segments = sum(len(r["nodes"]) for r in rows)
     assert f"wrote {len(rows) + segments:,} nodes" in result.stderr
+
+
+@pytest.mark.parametrize("user_pool, already_imported, expected", [
+    (None, False, "jemalloc"),   # chosen before Arrow makes its default pool
+    (None, True, "jemalloc"),    # switched at run time
+    ("system", False, "system"),  # the user's choice is kept
+])
+def test_a_command_chooses_arrows_pool_unless_the_user_did(user_pool, already_imported, expected):
+    code = ("import pyarrow\n" if already_imported else "") + (
+        "from graphkit.cli.app import use_arrow_pool\n"
+        "use_arrow_pool('jemalloc')\n"
+        "import pyarrow as pa\n"
+        "print(pa.default_memory_pool().backend_name)\n")
+    env = {key: value for key, value in os.environ.items() if key != "ARROW_DEFAULT_MEMORY_POOL"}
+    if user_pool:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = user_pool
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == expected
