@@ -1,8 +1,10 @@
 """Benchmarking the baselines over seeds: :func:`benchmark_models`, and mean ± std over seeds.
 
 :func:`benchmark_models` trains every baseline over several seeds on one
-processed dataset (hence one split) and returns a markdown table of test
-metrics, mean ± sample standard deviation in percent. :func:`mean_std` and
+processed dataset (hence one split), for any task of :mod:`graphkit.tasks`
+(``task_name``), and returns a markdown table of test metrics, mean ± sample
+standard deviation in percent: top-1, top-5 and macro-F1 for the
+classification tasks, recall@1/5/10 and the mean rank for ``retrieval``. :func:`mean_std` and
 :func:`format_mean_std` are that summary on their own, for any per-seed
 figures (``examples/contrastive_pretrain.py`` uses them too).
 """
@@ -19,12 +21,21 @@ from typing import Any
 
 from graphkit.models.config import TrainConfig
 from graphkit.models.registry import MODELS
+from graphkit.models.retrieval_train import train_retrieval
 from graphkit.models.train import TrainResult, train
 from graphkit.redact import redact
 
-__all__ = ["mean_std", "format_mean_std", "benchmark_models"]
+__all__ = ["TABLE_COLUMNS", "mean_std", "format_mean_std", "benchmark_models"]
 
 logger = logging.getLogger(__name__)
+
+#: The test metrics of the table, by task: ``(result key, column, scale)``; ``segment``'s for any other task.
+TABLE_COLUMNS: dict[str, tuple[tuple[str, str, float], ...]] = {
+    "segment": (("top1", "test top-1 (%)", 100.0), ("top5", "test top-5 (%)", 100.0),
+                ("macro_f1", "test macro-F1 (%)", 100.0)),
+    "retrieval": (("recall@1", "test recall@1 (%)", 100.0), ("recall@5", "test recall@5 (%)", 100.0),
+                  ("recall@10", "test recall@10 (%)", 100.0), ("mean_rank", "test mean rank", 1.0)),
+}
 
 
 def mean_std(values: Iterable[float]) -> tuple[float, float]:
@@ -93,7 +104,8 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
         overwrite (bool, optional): Replace runs of other settings found in
             ``out`` instead of refusing them
             (:func:`~graphkit.models.train.train`). (default: :obj:`False`)
-        **overrides: Other :class:`TrainConfig` fields (``epochs``, ``hidden``, ...).
+        **overrides: Other :class:`TrainConfig` fields (``epochs``, ``hidden``,
+            ``task_name``, ...).
 
     Returns:
         str: The markdown table.
@@ -110,25 +122,27 @@ def benchmark_models(sources: Sequence[str], models: Sequence[str] | None = None
     if not seeds:
         raise ValueError("seeds is empty; give at least one seed")
     out = Path(out)
+    task_name = overrides.get("task_name", "segment")
+    run_one = train_retrieval if task_name == "retrieval" else train
+    columns = TABLE_COLUMNS.get(task_name, TABLE_COLUMNS["segment"])
     runs: dict[str, list[TrainResult]] = {}
     for name in names:
         for seed in seeds:
             config = TrainConfig(model=name, sources=sources, out=str(out / name / f"seed{seed}"),
                                  seed=seed, dataset_root=str(out / "dataset"), **overrides)
-            result = train(config, overwrite=overwrite)
-            logger.info("%s seed %d: test %s", name, seed, {k: result.test[k] for k in ("top1", "macro_f1")})
+            result = run_one(config, overwrite=overwrite)
+            logger.info("%s seed %d: test %s", name, seed, {key: result.test[key] for key, _, _ in columns})
             runs.setdefault(name, []).append(result)
     lines = [
-        "| model | test top-1 (%) | test top-5 (%) | test macro-F1 (%) | train segments/s | epochs |",
-        "|---|---|---|---|---|---|",
+        "| model | " + " | ".join(title for _, title, _ in columns) + " | train segments/s | epochs |",
+        "|---|" + "---|" * (len(columns) + 2),
     ]
     for name, results in runs.items():
+        cells = [format_mean_std([r.test[key] for r in results], scale=scale) for key, _, scale in columns]
         lines.append(
-            f"| {name} | {format_mean_std([r.test['top1'] for r in results])} "
-            f"| {format_mean_std([r.test['top5'] for r in results])} "
-            f"| {format_mean_std([r.test['macro_f1'] for r in results])} "
-            f"| {statistics.fmean(r.segments_per_s for r in results):.0f} "
-            f"| {statistics.fmean(r.epochs_run for r in results):.1f} |"
+            f"| {name} | " + " | ".join(cells)
+            + f" | {statistics.fmean(r.segments_per_s for r in results):.0f}"
+            f" | {statistics.fmean(r.epochs_run for r in results):.1f} |"
         )
     table = "\n".join(lines)
     out.mkdir(parents=True, exist_ok=True)

@@ -176,10 +176,12 @@ def benchmark_models(
     device: Annotated[str, typer.Option(help="auto (CUDA when present), cpu or cuda.")] = "auto",
     on_disk: Annotated[bool, typer.Option("--on-disk", help="Train from compact on-disk shards.")] = False,
     threads: Annotated[Optional[int], typer.Option(help="CPU threads of torch (default: timed).", min=1)] = None,
+    task: Annotated[str, typer.Option(
+        "--task", help="segment, anticipation, parent or retrieval (see `graphkit train --help`).")] = "segment",
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace runs of other settings that --out holds (default: refuse them).")] = False,
 ) -> None:
-    """Train every baseline over N seeds; print a markdown table (mean ± std)."""
+    """Train every baseline over N seeds on one task; print a markdown table (mean ± std)."""
 
     def body() -> None:
         from graphkit.models.benchmark import benchmark_models as run_benchmark
@@ -189,7 +191,7 @@ def benchmark_models(
         check_out_dir(out)
         emit(run_benchmark(sources, models or None, seeds=range(seeds), out=out, overwrite=overwrite, epochs=epochs,
                            hidden=hidden, batch_size=batch_size, label=label, device=device, on_disk=on_disk,
-                           threads=threads))
+                           threads=threads, task_name=task))
 
     run(body)
 

@@ -20,6 +20,26 @@ def test_benchmark_models_prints_a_markdown_table(source, tmp_path):
     assert set(json.loads((tmp_path / "benchmark.json").read_text())) == {"mlp", "tree_lstm"}
 
 
+@pytest.mark.parametrize("task, first_column", [("anticipation", "test top-1 (%)"), ("parent", "test top-1 (%)"),
+                                                 ("retrieval", "test recall@1 (%)")])
+def test_every_task_is_benchmarked_with_its_own_metrics(source, tmp_path, task, first_column):
+    table = benchmark_models([str(source)], ["mlp", "hier"], seeds=[0, 1], out=tmp_path, epochs=1, hidden=8,
+                             feature_dim=32, batch_size=8, device="cpu", task_name=task)
+    lines = table.splitlines()
+    assert lines[0].startswith(f"| model | {first_column} |") and len(lines) == 4
+    assert lines[1].count("---") == lines[0].count("|") - 1
+    runs = json.loads((tmp_path / "benchmark.json").read_text())
+    assert set(runs) == {"mlp", "hier"}
+    for results in runs.values():
+        assert [result["task"] for result in results] == [task, task]
+        metrics = [result["test"] for result in results]
+        key = "recall@1" if task == "retrieval" else "top1"
+        assert all(0.0 <= m[key] <= 1.0 for m in metrics)
+    if task == "retrieval":
+        mean_rank = statistics.fmean(result["test"]["mean_rank"] for result in runs["hier"])
+        assert lines[3].split(" | ")[4].startswith(f"{mean_rank:.2f} ± ")  # a rank, not a percentage
+
+
 def test_mean_std_is_the_sample_std_without_nan():
     values = [0.9218, 0.9265, 0.9171]
     assert mean_std(values) == (statistics.fmean(values), statistics.stdev(values))
