@@ -47,8 +47,8 @@ from graphkit import schema
 from graphkit.arrays import shortest_decimal
 from graphkit.errors import GraphkitError
 from graphkit.identity import UniqueVideos, segment_key
-from graphkit.transcript import align_transcript
 from graphkit.labels import extract_labels
+from graphkit.transcript import align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:

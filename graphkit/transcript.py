@@ -70,7 +70,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit.arrays import shortest_decimal
+from graphkit.arrays import concat_ranges, shortest_decimal
 
 if TYPE_CHECKING:
     from graphkit.tree import TreeBatch
@@ -293,14 +293,6 @@ def _counts_at_or_below(groups: np.ndarray, values: np.ndarray, group_offsets: n
     return found - group_offsets[query_groups]
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.r_[0, np.cumsum(counts)[:-1]]
-    return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, counts)
-
-
 def _align(trees: TreeBatch, video: np.ndarray, time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(line, leaf node) pairs with ``leaf.start <= time < leaf.end``, in line order, then time order."""
     leaves = trees.leaves_in_time  # grouped by video, each video's by start
@@ -321,7 +313,7 @@ def _align(trees: TreeBatch, video: np.ndarray, time: np.ndarray) -> tuple[np.nd
     first = _counts_at_or_below(leaf_video, reach, offsets, video, t)   # leaves before it all end by t
     count = np.maximum(stop - first, 0)
     line = np.repeat(np.arange(len(t), dtype=np.int64), count)
-    candidate = _ranges(offsets[video] + first, count)
+    candidate = concat_ranges(offsets[video] + first, count)
     keep = ends[candidate] > t[line]
     return line[keep], leaves[candidate[keep]]
 

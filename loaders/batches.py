@@ -186,8 +186,13 @@ class ShardedVideos:
         elif self.task.features.text_fields:
             token_counts = TokenCounts(joined(2, "num_tokens").astype(np.int64), joined(3, "bucket").astype(np.int64),
                                        joined(3, "count").astype(np.int64), self.task.features.dim)
-        data = segment_arrays(self.task.features_from_counts(trees, token_counts, embeddings), joined(2, "y"),
-                              split[video_index])
+        transcript = None
+        if self.task.features.transcript:
+            transcript = TokenCounts(joined(2, "num_transcript_tokens").astype(np.int64),
+                                     joined(3, "transcript_bucket").astype(np.int64),
+                                     joined(3, "transcript_count").astype(np.int64), self.task.features.transcript_dim)
+        data = segment_arrays(self.task.features_from_counts(trees, token_counts, embeddings, transcript),
+                              joined(2, "y"), split[video_index])
         return to_hetero_batch(trees, {name: value for name, value in data.items() if name != "split"})
 
     def loader(

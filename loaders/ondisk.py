@@ -47,8 +47,8 @@ from graphkit.labels import LabelVocabulary
 from graphkit.loaders.fragments import fragment_name, plan_fragments
 from graphkit.loaders.parquet import ParquetFragment
 from graphkit.loaders.shards import Shard, ShardInfo, ShardWriter, shard_tables
-from graphkit.parallel import available_cpus
 from graphkit.loaders.trees import iter_tree_batches
+from graphkit.parallel import available_cpus
 from graphkit.redact import redact
 from graphkit.tasks import NodeTask
 from graphkit.validation import ValidationConfig, ValidationReport, Violation
@@ -192,8 +192,8 @@ def process_fragment(
     report = ValidationReport()
     writer = ShardWriter(directory, task, videos_per_shard, threads=threads)
     result = FragmentResult(index)
-    for trees in iter_tree_batches(fragment, node_fields=task.node_fields, batch_size=batch_size,
-                                   validation=validation, report=report):
+    for trees in iter_tree_batches(fragment, node_fields=task.node_fields, metadata=task.reads_metadata,
+                                   batch_size=batch_size, validation=validation, report=report):
         result.tiling &= trees.tiling or trees.num_videos == 0
         while trees.num_videos:
             # Shards end at exactly videos_per_shard kept videos, wherever the batches end.

@@ -133,8 +133,8 @@ class _Action100MBase:
             raise ValueError(f"{self.processed_dir} holds no processed data and no sources were given")
 
     def _batches(self, fields: Sequence[str], report: ValidationReport | None = None):
-        return iter_tree_batches(self.sources, node_fields=fields, batch_size=self.batch_size,
-                                 validation=self.validation, report=report)
+        return iter_tree_batches(self.sources, node_fields=fields, metadata=self.task.reads_metadata,
+                                 batch_size=self.batch_size, validation=self.validation, report=report)
 
     def _fit_vocabulary(self) -> LabelVocabulary:
         return self.task.fit_vocabulary(self._batches(self.task.node_fields))

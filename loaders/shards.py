@@ -20,11 +20,16 @@ memory-mapped (zero-copy) so a batch of videos is a few vectorized gathers:
   empty). The vectors come from the shared on-disk embedding cache
   (:func:`graphkit.loaders.embedding_cache.cached_text_encoder`), so each
   distinct text is embedded once across runs and datasets.
+* ``transcript.arrow``, only when the features have a transcript block
+  (:attr:`FeatureConfig.transcript <graphkit.features.FeatureConfig.transcript>`):
+  per nonzero hash bucket of a leaf's speech, ``bucket`` and ``count``
+  (:func:`~graphkit.features.transcript_token_counts`, before pooling);
+  the videos and segments then carry ``num_transcript_tokens`` too.
 
 Integer columns take the narrowest dtype that holds the shard's values. No
 derived array is stored: the edges, heights and child orders come back from
 the parents and times (:class:`~graphkit.tree.TreeBatch`), the features from
-the token counts, bit for bit (:meth:`NodeTask.features_from_counts
+the token counts (the transcript's pooled up the tree again), bit for bit (:meth:`NodeTask.features_from_counts
 <graphkit.tasks.NodeTask.features_from_counts>`), and the class of a label
 from the vocabulary fitted once all shards are written. Each shard records
 the SHA-256 of its files' bytes, which are the same whichever process wrote
@@ -57,18 +62,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit.features import TextEncoder
+from graphkit.arrays import concat_ranges
+from graphkit.features import TextEncoder, TokenCounts
 from graphkit.loaders.embedding_cache import cached_text_encoder
 from graphkit.tasks import NodeTask
 from graphkit.tree import TreeBatch
 
-__all__ = ["SHARD_TABLES", "EMBEDDINGS", "shard_tables", "ShardInfo", "ShardWriter", "Shard", "narrowest_int"]
+__all__ = ["SHARD_TABLES", "EMBEDDINGS", "TRANSCRIPT", "shard_tables", "ShardInfo", "ShardWriter", "Shard", "narrowest_int"]
 
 #: The tables of a shard, in checksum order.
 SHARD_TABLES: tuple[str, ...] = ("videos", "segments", "tokens", "labels")
 
-#: The table of segment embeddings, last in checksum order, present only for embedded features.
+#: The table of segment embeddings, after :data:`SHARD_TABLES` in checksum order, present only for embedded features.
 EMBEDDINGS: str = "embeddings"
+
+#: The table of the leaves' transcript token counts, last in checksum order, present only with a transcript block.
+TRANSCRIPT: str = "transcript"
 
 
 def shard_tables(task: NodeTask) -> tuple[str, ...]:
@@ -78,7 +87,8 @@ def shard_tables(task: NodeTask) -> tuple[str, ...]:
         >>> shard_tables(NodeTask())
         ('videos', 'segments', 'tokens', 'labels')
     """
-    return (*SHARD_TABLES, EMBEDDINGS) if task.features.embedded else SHARD_TABLES
+    return (*SHARD_TABLES, *([EMBEDDINGS] if task.features.embedded else []),
+            *([TRANSCRIPT] if task.features.transcript else []))
 
 _INT_TYPES = (np.int8, np.int16, np.int32, np.int64)
 _UINT_TYPES = (np.uint8, np.uint16, np.uint32, np.uint64)
@@ -171,6 +181,7 @@ class ShardWriter:
             return
         tokens = self.task.token_counts(trees, threads=self.threads)
         embeddings = self.task.text_embeddings(trees, self.encoder)
+        transcript = self.task.transcript_counts(trees)
         labels = self.task.labels(trees)
         codes = self._label_codes_of(labels)
         split = self.task.split(trees)
@@ -193,7 +204,8 @@ class ShardWriter:
             "num_tokens": narrowest_int(num_tokens),
             "bucket": narrowest_int(np.zeros(0, np.int64) if tokens is None else tokens.bucket),
             "count": narrowest_int(np.zeros(0, np.int64) if tokens is None else tokens.count),
-        } | ({} if embeddings is None else {"embedding": embeddings}))
+        } | ({} if embeddings is None else {"embedding": embeddings})
+          | ({} if transcript is None else _transcript_columns(trees, transcript)))
         self._uids.append(trees.video_uid)
         self._videos += trees.num_videos
 
@@ -240,6 +252,13 @@ class ShardWriter:
             vectors = columns["embedding"]
             tables[EMBEDDINGS] = pa.table({"embedding": pa.FixedSizeListArray.from_arrays(
                 pa.array(vectors.reshape(-1), pa.float16()), vectors.shape[1])})
+        if "transcript_bucket" in columns:
+            tables["videos"] = tables["videos"].append_column(
+                "num_transcript_tokens", pa.array(narrowest_int(columns["video_transcript_tokens"])))
+            tables["segments"] = tables["segments"].append_column(
+                "num_transcript_tokens", pa.array(narrowest_int(columns["num_transcript_tokens"])))
+            tables[TRANSCRIPT] = pa.table({"bucket": narrowest_int(columns["transcript_bucket"]),
+                                           "count": narrowest_int(columns["transcript_count"])})
         info = _write_shard(self.directory / name, tables)
         self._pending, self._uids, self._label_codes, self._videos = [], [], {}, 0
         self._train_counts = np.zeros(0, dtype=np.int64)
@@ -254,7 +273,7 @@ class ShardWriter:
 def _write_shard(path: Path, tables: dict[str, pa.Table]) -> ShardInfo:
     path.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
-    for name in (*SHARD_TABLES, EMBEDDINGS):
+    for name in (*SHARD_TABLES, EMBEDDINGS, TRANSCRIPT):
         if name not in tables:
             continue
         sink = pa.BufferOutputStream()
@@ -279,7 +298,7 @@ class Shard:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         # The maps stay open as long as the shard: its columns are views of them.
-        names = [*SHARD_TABLES, *([EMBEDDINGS] if (self.path / f"{EMBEDDINGS}.arrow").is_file() else [])]
+        names = [*SHARD_TABLES, *(name for name in (EMBEDDINGS, TRANSCRIPT) if (self.path / f"{name}.arrow").is_file())]
         self._maps = {name: pa.memory_map(str(self.path / f"{name}.arrow"), "r") for name in names}
         tables = {name: pa.ipc.open_file(source).read_all() for name, source in self._maps.items()}
         self.videos, self.labels = tables["videos"], tables["labels"]
@@ -293,6 +312,12 @@ class Shard:
         self.video_uid = self.videos.column("video_uid").combine_chunks()
         self.segment_ptr = np.concatenate(([0], np.cumsum(_numpy(self.videos, "num_segments"), dtype=np.int64)))
         self.token_ptr = np.concatenate(([0], np.cumsum(_numpy(self.videos, "num_tokens"), dtype=np.int64)))
+        self._transcript: dict[str, np.ndarray] = {}
+        if TRANSCRIPT in tables:
+            self._transcript = {f"transcript_{name}": _numpy(tables[TRANSCRIPT], name)
+                                for name in tables[TRANSCRIPT].column_names}
+            self.transcript_ptr = np.concatenate(
+                ([0], np.cumsum(_numpy(self.videos, "num_transcript_tokens"), dtype=np.int64)))
 
     @property
     def num_videos(self) -> int:
@@ -310,25 +335,32 @@ class Shard:
             and split codes, and their segment and token columns
             concatenated in that order (integer columns as stored; a
             shard with embeddings adds the ``[n, dim]`` float16
-            ``"embedding"`` to the segment columns).
+            ``"embedding"`` to the segment columns, one with a transcript
+            ``"transcript_bucket"`` and ``"transcript_count"`` to the token
+            columns).
         """
         videos = np.asarray(videos, dtype=np.int64)
-        rows = _ranges(self.segment_ptr[videos], self.segment_ptr[videos + 1])
-        entries = _ranges(self.token_ptr[videos], self.token_ptr[videos + 1])
+        rows = _runs(self.segment_ptr, videos)
+        entries = _runs(self.token_ptr, videos)
         segments = {name: column[rows] for name, column in self._segments.items()}
         tokens = {name: column[entries] for name, column in self._tokens.items()}
+        if self._transcript:
+            spoken = _runs(self.transcript_ptr, videos)
+            tokens |= {name: column[spoken] for name, column in self._transcript.items()}
         return self.video_uid.take(pa.array(videos)), self.split[videos], segments, tokens
+
+
+def _transcript_columns(trees: TreeBatch, counts: TokenCounts) -> dict[str, np.ndarray]:
+    """The pending columns of a batch's transcript counts (per video, per segment, per entry)."""
+    ptr = counts.ptr
+    return {"video_transcript_tokens": np.diff(ptr[trees.node_offsets]), "num_transcript_tokens": counts.num_tokens,
+            "transcript_bucket": counts.bucket, "transcript_count": counts.count}
 
 
 def _numpy(table: pa.Table, name: str) -> np.ndarray:
     return table.column(name).combine_chunks().to_numpy(zero_copy_only=False)
 
 
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """``concatenate([arange(a, b) for a, b in zip(starts, stops)])``, vectorized."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    run_starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-    return np.arange(total, dtype=np.int64) - np.repeat(run_starts - starts, lengths)
+def _runs(ptr: np.ndarray, videos: np.ndarray) -> np.ndarray:
+    """The rows ``ptr[v]:ptr[v + 1]`` of each video, concatenated in the order given."""
+    return concat_ranges(ptr[videos], ptr[videos + 1] - ptr[videos])

@@ -80,7 +80,7 @@ class TaskDataset:
         if not sources:
             raise ValueError(f"the {task.name!r} task reads its sources each run; give them")
         batches = [trees for trees in iter_tree_batches(list(sources), node_fields=task.node_fields,
-                                                        batch_size=batch_size) if trees.num_videos]
+                                                        metadata=task.reads_metadata, batch_size=batch_size) if trees.num_videos]
         if not batches:
             raise ValueError(f"no video in {list(sources)}")
         self.task = task

@@ -83,6 +83,11 @@ class TrainConfig:
             :data:`graphkit.features.TEXT_ENCODERS` (``"minilm"``: sentence
             embeddings, each distinct text embedded once through the on-disk
             embedding cache). (default: :obj:`"hashing"`)
+        transcript_dim (int, optional): Hash buckets of the transcript
+            features appended to every segment's (the ASR lines in it, its
+            leaves' summed into it; :attr:`FeatureConfig.transcript_dim
+            <graphkit.features.FeatureConfig.transcript_dim>`); ``0``: none.
+            (default: :obj:`0`)
         task_name (str, optional): The task, a name of
             :data:`graphkit.tasks.TASKS`: ``"segment"`` (every segment's
             label), ``"anticipation"``, ``"parent"`` or ``"retrieval"``; all
@@ -126,6 +131,7 @@ class TrainConfig:
     threads: int | None = None
     workers: int = 0
     text_encoder: str = "hashing"
+    transcript_dim: int = 0
     task_name: str = "segment"
 
     def __post_init__(self) -> None:
@@ -154,8 +160,10 @@ class TrainConfig:
         if self.threads is not None and (isinstance(self.threads, bool) or not isinstance(self.threads, int)
                                          or self.threads < 1):
             raise ValueError(f"threads={self.threads!r} must be a positive int or None")
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 0:
-            raise ValueError(f"workers={self.workers!r} must be an int >= 0")
+        for name in ("workers", "transcript_dim"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}={value!r} must be an int >= 0")
         if self.layers is not None and (not isinstance(self.layers, int) or self.layers < 1):
             raise ValueError(f"layers={self.layers!r} must be a positive int or None")
         if not (self.lr > 0 and math.isfinite(self.lr)):
@@ -193,7 +201,8 @@ class TrainConfig:
         from graphkit.features import FeatureConfig
         from graphkit.tasks import build_task
 
-        features = FeatureConfig(dim=self.feature_dim, text_encoder=self.text_encoder)
+        features = FeatureConfig(dim=self.feature_dim, text_encoder=self.text_encoder,
+                                 transcript_dim=self.transcript_dim)
         return build_task(self.task_name, label=self.label, features=features, top_k=self.top_k,
                           split_seed=self.split_seed)
 

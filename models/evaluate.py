@@ -148,7 +148,7 @@ def evaluate(out_dir: str | Path, source: Sequence[str] | str | None = None, spl
     videos = np.zeros(len(SPLIT_NAMES), dtype=np.int64)  # per split, to say which one is empty
 
     def batches():
-        for trees in iter_tree_batches(sources, node_fields=task.node_fields,
+        for trees in iter_tree_batches(sources, node_fields=task.node_fields, metadata=task.reads_metadata,
                                        batch_size=batch_size or config.batch_size):
             if trees.num_videos:
                 videos[:] += np.bincount(task.split(trees), minlength=len(SPLIT_NAMES))

@@ -195,6 +195,7 @@ class SegmentPredictor:
                                        or batch_size < 1):
             raise ValueError(f"batch_size={batch_size!r} must be a positive int or None")
         for trees in iter_tree_batches(self.sources(sources), node_fields=self.task.node_fields,
+                                       metadata=self.task.reads_metadata,
                                        batch_size=batch_size or self.config.batch_size):
             if trees.num_videos:
                 yield self.predict(trees)

@@ -9,8 +9,6 @@ swapped -- so that the result is never the brief itself.
 
 from __future__ import annotations
 
-import re
-
 __all__ = ["drop_search_indexes", "paraphrase", "VERB_SYNONYMS"]
 
 VERB_SYNONYMS: dict[str, str] = {

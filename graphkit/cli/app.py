@@ -51,6 +51,7 @@ __all__ = [
     "BatchSize",
     "EmbeddingCache",
     "TextEncoderName",
+    "TranscriptDim",
     "use_embedding_cache",
     "use_arrow_pool",
     "NonStrict",
@@ -249,6 +250,9 @@ BatchSize = Annotated[int, typer.Option(help="Videos per record batch.", min=1)]
 TextEncoderName = Annotated[str, typer.Option(
     "--text-encoder", help="Caption features: hashing (bag of words) or minilm (MiniLM-L6-v2 sentence embeddings, "
     "each distinct text embedded once through the on-disk embedding cache; on the GPU when present).")]
+TranscriptDim = Annotated[int, typer.Option(
+    "--transcript-dim", min=0, help="Hash buckets of transcript features appended to every segment's (the ASR "
+    "lines that fall in it, its leaves' summed into it); 0: none.")]
 EmbeddingCache = Annotated[Optional[Path], typer.Option(
     "--embedding-cache", help="Embedding cache directory (default: $GRAPHKIT_EMBEDDING_CACHE, else "
     "~/.cache/graphkit/embeddings); safe to share between runs, datasets and processes.")]

@@ -26,6 +26,7 @@ from graphkit.cli.app import (
     SkipInvalid,
     Sources,
     TextEncoderName,
+    TranscriptDim,
     app,
     check_out_dir,
     check_out_file,
@@ -129,6 +130,7 @@ def convert(
         "--json", help="Print one JSON object: videos, segments, bytes, seconds, checksum, ..."
     )] = False,
     text_encoder: TextEncoderName = "hashing",
+    transcript_dim: TranscriptDim = 0,
     embedding_cache: EmbeddingCache = None,
 ) -> None:
     """Convert SOURCEs into a PyG dataset directory (features, labels, splits)."""
@@ -147,7 +149,8 @@ def convert(
         check_out_dir(out)
         check_sources(sources)
         use_embedding_cache(embedding_cache)
-        task = NodeTask(label=label, top_k=top_k, features=FeatureConfig(text_encoder=text_encoder))
+        task = NodeTask(label=label, top_k=top_k, features=FeatureConfig(text_encoder=text_encoder,
+                                                                         transcript_dim=transcript_dim))
         validation = validation_config(skip_invalid, non_strict)
         started = time.perf_counter()
         if on_disk:
@@ -159,7 +162,6 @@ def convert(
             summary = _convert_on_disk(sources, out, task, validation, batch_size, videos_per_shard, runner)
         else:
             from graphkit.loaders.pyg_dataset import build_dataset
-
             from graphkit.validation import ValidationReport
 
             dataset = build_dataset(sources, out, task=task, validation=validation, batch_size=batch_size)

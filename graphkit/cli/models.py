@@ -15,6 +15,7 @@ from graphkit.cli.app import (
     EmbeddingCache,
     Sources,
     TextEncoderName,
+    TranscriptDim,
     app,
     check_out_dir,
     check_sources,
@@ -73,6 +74,7 @@ def train(
         "--overwrite", help="Replace the run of other settings that --out holds (default: refuse it).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the training result as one JSON object.")] = False,
     text_encoder: TextEncoderName = "hashing",
+    transcript_dim: TranscriptDim = 0,
     embedding_cache: EmbeddingCache = None,
 ) -> None:
     """Train a baseline on SOURCEs; print its test metrics (early stopping on validation macro-F1)."""
@@ -88,7 +90,7 @@ def train(
             feature_dim=feature_dim, label_fraction=label_fraction,
             init_weights=None if init_weights is None else str(init_weights), progress=not as_json,
             on_disk=on_disk, threads=threads, workers=workers, text_encoder=text_encoder,
-            task_name=task,
+            transcript_dim=transcript_dim, task_name=task,
         )
         use_embedding_cache(embedding_cache)
         check_out_dir(out)
@@ -180,6 +182,7 @@ def benchmark_models(
         "--task", help="segment, anticipation, parent or retrieval (see `graphkit train --help`).")] = "segment",
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace runs of other settings that --out holds (default: refuse them).")] = False,
+    transcript_dim: TranscriptDim = 0,
 ) -> None:
     """Train every baseline over N seeds on one task; print a markdown table (mean ± std)."""
 
@@ -191,7 +194,7 @@ def benchmark_models(
         check_out_dir(out)
         emit(run_benchmark(sources, models or None, seeds=range(seeds), out=out, overwrite=overwrite, epochs=epochs,
                            hidden=hidden, batch_size=batch_size, label=label, device=device, on_disk=on_disk,
-                           threads=threads, task_name=task))
+                           threads=threads, task_name=task, transcript_dim=transcript_dim))
 
     run(body)
 

@@ -32,6 +32,10 @@ model-free default. Both follow the :class:`TextEncoder` protocol, and
 :func:`text_encoder` makes one by name (:data:`TEXT_ENCODERS`: ``hashing``,
 ``minilm``), as ``FeatureConfig(text_encoder=...)`` selects it.
 
+*Transcript* features (:func:`transcript_features`, selected by
+``FeatureConfig(transcript_dim=...)``) hash the ASR lines that fall in each
+segment, its leaves' summed into it, with the same tokens and hash.
+
 Examples:
     >>> import numpy as np
     >>> x = hashed_bag_of_words(["Cut the paper", "paper, cut!", None], dim=16)
@@ -60,6 +64,7 @@ from graphkit.features.registry import (
     text_encoder_info,
 )
 from graphkit.features.temporal import TEMPORAL_COLUMNS, TEMPORAL_FEATURE_NAMES, temporal_features
+from graphkit.features.transcript import pool_transcript, transcript_features, transcript_token_counts
 from graphkit.typing import StringArrayLike
 
 __all__ = [
@@ -84,4 +89,7 @@ __all__ = [
     "check_no_label_leakage",
     "FeatureConfig",
     "node_features",
+    "transcript_features",
+    "transcript_token_counts",
+    "pool_transcript",
 ]

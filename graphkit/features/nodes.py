@@ -76,15 +76,23 @@ class FeatureConfig:
             hashed bag of words (:obj:`dim` buckets, :obj:`seed`), or a
             sentence embedding such as ``"minilm"`` (its own width; :obj:`dim`
             and :obj:`seed` are then unused). (default: :obj:`"hashing"`)
+        transcript_dim (int, optional): Hash buckets of a transcript block
+            after the text block: the hashed bag of words of the ASR lines
+            that fall in each segment, its leaves' summed into it
+            (:func:`~graphkit.features.transcript_features`, same
+            :obj:`seed`); the videos must then be read with their metadata.
+            ``0`` builds none. (default: :obj:`0`)
 
     Raises:
         ValueError: If a field is a ``gpt`` field (label leakage) or unknown,
-            :obj:`dim` is not positive, the encoder is unknown, or the config
-            selects no feature.
+            :obj:`dim` is not positive, :obj:`transcript_dim` is negative,
+            the encoder is unknown, or the config selects no feature.
 
     Examples:
         >>> FeatureConfig().num_features
         261
+        >>> FeatureConfig(transcript_dim=64).num_features
+        325
         >>> FeatureConfig(text_fields=("gpt.action.brief",))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -96,6 +104,7 @@ class FeatureConfig:
     seed: int = 0
     temporal: bool = True
     text_encoder: str = "hashing"
+    transcript_dim: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.text_fields, str):
@@ -111,9 +120,11 @@ class FeatureConfig:
         seed_key(self.seed)
         if self.text_encoder not in TEXT_ENCODERS:
             raise ValueError(f"unknown text encoder {self.text_encoder!r}; expected one of {TEXT_ENCODERS}")
-        if not self.text_fields and not self.temporal:
+        if self.transcript_dim != 0:
+            check_positive_int(self.transcript_dim, "transcript_dim")
+        if not self.text_fields and not self.temporal and not self.transcript:
             raise ValueError(
-                "the feature config selects nothing: no text_fields and temporal=False"
+                "the feature config selects nothing: no text_fields, transcript_dim=0 and temporal=False"
             )
 
     @property
@@ -128,10 +139,35 @@ class FeatureConfig:
             return 0
         return text_encoder_info(self.text_encoder).dim if self.embedded else self.dim
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready description, the inverse of ``FeatureConfig(**data)``.
+
+        ``text_encoder`` and ``transcript_dim`` appear only when they are not
+        their defaults, so the descriptions (and the dataset keys made of
+        them) of hashed features without a transcript stay as they were.
+
+        Examples:
+            >>> FeatureConfig(dim=8, transcript_dim=4).to_dict()
+            {'text_fields': ['plm_caption', 'llama3_caption', 'plm_action'], 'dim': 8, 'seed': 0, \
+'temporal': True, 'transcript_dim': 4}
+        """
+        data: dict[str, Any] = {"text_fields": list(self.text_fields), "dim": self.dim, "seed": self.seed,
+                                "temporal": self.temporal}
+        if self.text_encoder != "hashing":
+            data["text_encoder"] = self.text_encoder
+        if self.transcript:
+            data["transcript_dim"] = self.transcript_dim
+        return data
+
+    @property
+    def transcript(self) -> bool:
+        """Whether the features have a transcript block (and so need the videos' metadata)."""
+        return self.transcript_dim > 0
+
     @property
     def num_features(self) -> int:
-        """Columns of :func:`node_features`: the text block, then the temporal one."""
-        return self.text_dim + (len(TEMPORAL_FEATURE_NAMES) if self.temporal else 0)
+        """Columns of :func:`node_features`: the text block, the transcript block, then the temporal one."""
+        return self.text_dim + self.transcript_dim + (len(TEMPORAL_FEATURE_NAMES) if self.temporal else 0)
 
 
 def node_features(
@@ -139,8 +175,9 @@ def node_features(
     config: FeatureConfig | None = None,
     *,
     encoder: TextEncoder | None = None,
+    transcript: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The feature matrix of a batch of nodes: text block, then temporal block.
+    """The feature matrix of a batch of nodes: text block, transcript block, then temporal block.
 
     Args:
         columns (Mapping[str, Any]): Per-node arrays by name: the configured
@@ -156,12 +193,17 @@ def node_features(
             distinct text once across calls, pass a
             :class:`~graphkit.loaders.embedding_cache.CachedEncoder`).
             (default: :obj:`None`)
+        transcript (numpy.ndarray, optional): ``[N, config.transcript_dim]``
+            transcript block (:func:`~graphkit.features.transcript_features`,
+            which needs the trees, not columns); required exactly when
+            :obj:`config.transcript`. (default: :obj:`None`)
 
     Returns:
         numpy.ndarray: ``float32`` of shape ``(N, F)``.
 
     Raises:
-        ValueError: If a needed column is missing or lengths differ.
+        ValueError: If a needed column is missing, lengths differ, or the
+            transcript block is missing, unasked for or of another width.
 
     Examples:
         >>> columns = {"plm_caption": ["slicing bread"], "plm_action": [None],
@@ -190,9 +232,18 @@ def node_features(
                 *texts, " ", null_handling="skip"
             )
             blocks.append(np.asarray(encoder.encode(joined), dtype=np.float32))
+    if config.transcript != (transcript is not None):
+        raise ValueError(f"transcript_dim={config.transcript_dim} but the transcript block was "
+                         f"{'not ' if transcript is None else ''}given")
+    if transcript is not None:
+        transcript = np.asarray(transcript, dtype=np.float32)
+        if transcript.ndim != 2 or transcript.shape[1] != config.transcript_dim:
+            raise ValueError(f"the transcript block has shape {transcript.shape}; expected "
+                             f"(N, {config.transcript_dim})")
+        blocks.append(transcript)
     if config.temporal:
         blocks.append(temporal_features(*(columns[name] for name in TEMPORAL_COLUMNS)))
     lengths = {block.shape[0] for block in blocks}
     if len(lengths) > 1:
-        raise ValueError(f"text and temporal columns differ in length: {sorted(lengths)}")
+        raise ValueError(f"text, transcript and temporal blocks differ in length: {sorted(lengths)}")
     return np.concatenate(blocks, axis=1)

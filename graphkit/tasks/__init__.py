@@ -27,10 +27,11 @@ Examples:
 from graphkit.tasks.anticipation import AnticipationTask
 from graphkit.tasks.base import METRICS, ExampleTask, Task
 from graphkit.tasks.examples import Examples
+from graphkit.tasks.labelled import LABEL_SOURCE, LabelledTask
 from graphkit.tasks.parent import ParentTask
-from graphkit.tasks.retrieval import RetrievalTask
 from graphkit.tasks.registry import TASKS, build_task, task_from_dict
-from graphkit.tasks.segment import LABEL_SOURCE, NodeTask, segment_arrays
+from graphkit.tasks.retrieval import RetrievalTask
+from graphkit.tasks.segment import NodeTask, segment_arrays
 
 __all__ = [
     "Task",
@@ -45,5 +46,6 @@ __all__ = [
     "build_task",
     "task_from_dict",
     "LABEL_SOURCE",
+    "LabelledTask",
     "segment_arrays",
 ]

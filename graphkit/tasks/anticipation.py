@@ -34,8 +34,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from graphkit.arrays import concat_ranges
 from graphkit.tasks.base import ExampleTask
-from graphkit.tasks.examples import Examples, evenly_spaced, member_ranges
+from graphkit.tasks.examples import Examples, evenly_spaced
 from graphkit.tree import TreeBatch
 
 __all__ = ["AnticipationTask", "time_key", "finest_labelled"]
@@ -124,7 +125,7 @@ class AnticipationTask(ExampleTask):
         high = np.searchsorted(key, (video << 32) | time_key(t), side="right")
         low = trees.node_offsets[video]
         counts = high - low
-        node = order[member_ranges(low, counts)]
+        node = order[concat_ranges(low, counts)]
         owner = np.repeat(np.arange(video.size), counts)
         resort = np.argsort(owner * num_nodes + node, kind="stable")
         node = node[resort]

@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit import schema
-from graphkit.features import FeatureConfig, hashed_token_counts, temporal_features
-from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
-from graphkit.splits import DEFAULT_FRACTIONS, split_of
+from graphkit.features import hashed_token_counts, temporal_features, transcript_features
+from graphkit.labels import LabelVocabulary
 from graphkit.tasks.examples import Examples, check_members, example_heights, example_trees
-from graphkit.tasks.segment import LABEL_SOURCE, segment_arrays
+from graphkit.tasks.labelled import LabelledTask
+from graphkit.tasks.segment import segment_arrays
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -63,6 +62,10 @@ class Task(Protocol):
     def node_fields(self) -> tuple[str, ...]:
         """Node fields a reader must decode for this task."""
 
+    @property
+    def reads_metadata(self) -> bool:
+        """Whether a reader must read the videos' ``metadata`` too."""
+
     def split(self, trees: TreeBatch) -> np.ndarray:
         """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
 
@@ -77,7 +80,7 @@ class Task(Protocol):
 
 
 @dataclass(frozen=True)
-class ExampleTask:
+class ExampleTask(LabelledTask):
     """Base of tasks that predict from a graph cut out of a video for each example.
 
     Subclasses set :attr:`name` and implement :meth:`examples` and
@@ -86,7 +89,9 @@ class ExampleTask:
     Args:
         label (str, optional): One of :data:`graphkit.labels.LABEL_KINDS`.
             (default: :obj:`"verb"`)
-        features (FeatureConfig, optional): Node features. (default: :obj:`FeatureConfig()`)
+        features (FeatureConfig, optional): Node features; hashed captions
+            only (the cut graphs hash their members' text themselves, after
+            hiding what the rule hides). (default: :obj:`FeatureConfig()`)
         top_k (int, optional): Classes kept (the rest are ``<other>``);
             :obj:`None` keeps all. (default: :obj:`50`)
         split_seed (int, optional): Seed of the video-level split. (default: :obj:`0`)
@@ -95,25 +100,25 @@ class ExampleTask:
         examples_per_video (int, optional): Most examples of one video, evenly
             spread over its candidates (it bounds a batch's size);
             :obj:`None` keeps all. (default: :obj:`16`)
+
+    Raises:
+        ValueError: If the label kind is unknown, ``examples_per_video`` is not
+            a positive int or :obj:`None`, or the features are embedded.
     """
 
-    name: ClassVar[str] = ""
     #: What :meth:`forbidden` refuses, for the error message.
     rule: ClassVar[str] = ""
 
-    label: str = "verb"
-    features: FeatureConfig = field(default_factory=FeatureConfig)
-    top_k: int | None = 50
-    split_seed: int = 0
-    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
     examples_per_video: int | None = 16
 
     def __post_init__(self) -> None:
-        if self.label not in LABEL_KINDS:
-            raise ValueError(f"label={self.label!r}; expected one of {LABEL_KINDS}")
+        super().__post_init__()
         most = self.examples_per_video
         if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
             raise ValueError(f"examples_per_video={most!r} must be a positive int or None")
+        if self.features.embedded:
+            raise ValueError(f"the {self.name!r} task reads hashed caption features; text_encoder="
+                             f"{self.features.text_encoder!r} is what the 'segment' task offers")
 
     # -- what subclasses define -----------------------------------------------
     def examples(self, trees: TreeBatch, labelled: np.ndarray) -> Examples:
@@ -129,55 +134,9 @@ class ExampleTask:
         """The declared rule: ``([M] members that must not be read at all, [M] members whose text must not be)``."""
         raise NotImplementedError
 
-    # -- description -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description (``name`` included), the inverse of :meth:`from_dict`."""
-        data: dict[str, Any] = {"name": self.name}
-        for item in fields(self):
-            data[item.name] = getattr(self, item.name)
-        data["fractions"] = list(self.fractions)
-        data["features"] = {"text_fields": list(self.features.text_fields), "dim": self.features.dim,
-                            "seed": self.features.seed, "temporal": self.features.temporal}
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExampleTask:
-        """Rebuild a task saved with :meth:`to_dict`.
-
-        Raises:
-            ValueError: If a key is not a field, or ``name`` is another task's.
-        """
-        values = {key: value for key, value in data.items() if key != "name"}
-        if data.get("name", cls.name) != cls.name:
-            raise ValueError(f"a {data['name']!r} task is not a {cls.name!r} task")
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(str(key) for key in values if key not in known)
-        if unknown:
-            raise ValueError(f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(known)}")
-        if "features" in values:
-            values["features"] = FeatureConfig(**values["features"])
-        if "fractions" in values:
-            values["fractions"] = tuple(values["fractions"])
-        return cls(**values)
-
-    @property
-    def node_fields(self) -> tuple[str, ...]:
-        """Node fields a reader must decode for this task."""
-        return (*schema.STRUCTURE_FIELDS, *self.features.text_fields, "gpt")
-
-    def split(self, trees: TreeBatch) -> np.ndarray:
-        """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
-        return split_of(trees.video_uid, fractions=self.fractions, seed=self.split_seed)
-
-    def _label_text(self, trees: TreeBatch) -> pa.Array:
-        name = LABEL_SOURCE[self.label]
-        if name not in trees.text:
-            raise ValueError(f"the {self.label!r} label needs the segments' {name!r}; read the 'gpt' field")
-        return trees.text[name]
-
-    def labels(self, trees: TreeBatch) -> pa.Array:
-        """``[N]`` label string of each segment, null where none."""
-        return extract_labels(self._label_text(trees), self.label)
+        return {"name": self.name, **super().to_dict()}
 
     def labelled_examples(self, trees: TreeBatch) -> Examples:
         """:meth:`examples` of ``trees`` whose targets have a label."""
@@ -234,6 +193,8 @@ class ExampleTask:
         if self.features.text_fields:
             columns = [cut.text[name] for name in self.features.text_fields]
             blocks.append(hashed_token_counts(columns, self.features.dim, seed=self.features.seed).to_dense())
+        if self.features.transcript:
+            blocks.append(self._member_transcript(trees, hidden))
         if self.features.temporal:
             first = examples.offsets[:-1]
             span_start = np.minimum.reduceat(cut.start, first)[owner] if cut.num_nodes else cut.start
@@ -247,6 +208,19 @@ class ExampleTask:
         data = {"x": x, "height": torch.from_numpy(height.astype(np.int64)), "query": query, **(extra or {})}
         return to_hetero_batch(cut, data, videos=False)
 
+    def _member_transcript(self, trees: TreeBatch, examples: Examples) -> np.ndarray:
+        """``[M, transcript_dim]``: each member's transcript row; zero where its text is hidden.
+
+        A segment's row holds only lines that fall in its own leaves, all of
+        which end by its end, so a member never reads speech from after it.
+        """
+        if trees.metadata is None:
+            raise ValueError(f"transcript_dim={self.features.transcript_dim} needs the videos' transcripts; "
+                             "read the batch with its metadata")
+        rows = transcript_features(trees, dim=self.features.transcript_dim, seed=self.features.seed)[examples.node]
+        rows[examples.text_hidden] = 0.0
+        return rows
+
     def batch(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> Batch:
         """The examples of ``trees`` with their targets: :meth:`inputs` plus ``y``, masks, ``target_level``.
 
@@ -256,7 +230,7 @@ class ExampleTask:
         """
         examples = self.labelled_examples(trees)
         y = np.full(examples.node.size, -1, dtype=np.int64)
-        encoded = vocabulary.encode(self._label_text(trees)).astype(np.int64)
+        encoded = vocabulary.encode(self.label_text(trees)).astype(np.int64)
         y[examples.query] = encoded[examples.target]
         split = self.split(trees)[examples.video][examples.example_of_member]
         target_level = trees.level[examples.node].astype(np.int64)

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from graphkit.errors import LeakageError, quote
 from graphkit.tree import TreeBatch
 
-__all__ = ["Examples", "example_trees", "example_heights", "check_members", "member_ranges", "evenly_spaced"]
+__all__ = ["Examples", "example_trees", "example_heights", "check_members", "evenly_spaced"]
 
 
 @dataclass(frozen=True)
@@ -75,19 +75,6 @@ class Examples:
     def example_of_member(self) -> np.ndarray:
         """``[M]`` example of each member."""
         return np.repeat(np.arange(self.num_examples), np.diff(self.offsets))
-
-
-def member_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The concatenated ranges ``starts[i] .. starts[i] + counts[i] - 1``, without a loop.
-
-    Examples:
-        >>> member_ranges(np.array([5, 0]), np.array([2, 3])).tolist()
-        [5, 6, 0, 1, 2]
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    total = int(counts.sum())
-    bounds = np.r_[0, np.cumsum(counts)[:-1]]
-    return np.repeat(np.asarray(starts, dtype=np.int64) - bounds, counts) + np.arange(total, dtype=np.int64)
 
 
 def evenly_spaced(group: np.ndarray, most: int | None) -> np.ndarray:

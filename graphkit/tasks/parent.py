@@ -27,8 +27,9 @@ from typing import ClassVar
 
 import numpy as np
 
+from graphkit.arrays import concat_ranges
 from graphkit.tasks.base import ExampleTask
-from graphkit.tasks.examples import Examples, evenly_spaced, member_ranges
+from graphkit.tasks.examples import Examples, evenly_spaced
 from graphkit.tree import TreeBatch
 
 __all__ = ["ParentTask"]
@@ -65,7 +66,7 @@ class ParentTask(ExampleTask):
         owner, frontier = owners[0], targets
         while frontier.size:
             count = trees.num_children[frontier]
-            frontier = children[member_ranges(first[frontier], count)]
+            frontier = children[concat_ranges(first[frontier], count)]
             owner = np.repeat(owner, count)
             owners.append(owner)
             nodes.append(frontier)

@@ -12,6 +12,7 @@ Examples:
     >>> from graphkit.testing import example_rows
     >>> from graphkit.tree import TreeBatch
     >>> trees = TreeBatch.from_arrow(example_rows(2))
+    >>> from graphkit.features import FeatureConfig
     >>> task = RetrievalTask(features=FeatureConfig(dim=8))
     >>> store = task.batch(trees, task.fit_vocabulary([trees]))["segment"]
     >>> store.query_x.shape, store.is_query.tolist()
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from graphkit.features import FeatureConfig, hashed_bag_of_words
+from graphkit.features import hashed_bag_of_words
 from graphkit.labels import LabelVocabulary
 from graphkit.tasks.segment import NodeTask
 from graphkit.tree import TreeBatch

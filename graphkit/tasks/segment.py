@@ -12,6 +12,7 @@ Examples:
     >>> from graphkit.testing import example_rows
     >>> from graphkit.tree import TreeBatch
     >>> trees = TreeBatch.from_arrow(example_rows(2))
+    >>> from graphkit.features import FeatureConfig
     >>> task = NodeTask(features=FeatureConfig(dim=16))
     >>> vocabulary = task.fit_vocabulary([trees])
     >>> arrays = task.arrays(trees, vocabulary)
@@ -24,39 +25,37 @@ Examples:
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit import schema
 from graphkit.features import (
     TEMPORAL_COLUMNS,
-    FeatureConfig,
     TextEncoder,
     TokenCounts,
     hashed_token_counts,
+    pool_transcript,
     temporal_features,
     text_encoder,
+    transcript_token_counts,
 )
-from graphkit.labels import LABEL_KINDS, LabelVocabulary, extract_labels
-from graphkit.splits import DEFAULT_FRACTIONS, SPLIT_NAMES, split_of
+from graphkit.labels import LabelVocabulary
+from graphkit.splits import SPLIT_NAMES
+from graphkit.tasks.labelled import LabelledTask
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
     from torch_geometric.data import Batch
 
-__all__ = ["NodeTask", "LABEL_SOURCE", "segment_arrays"]
-
-#: The Segment property each label kind is read from.
-LABEL_SOURCE: dict[str, str] = {"verb": "action_brief", "brief": "action_brief", "actor": "actor"}
+__all__ = ["NodeTask", "segment_arrays"]
 
 
 @dataclass(frozen=True)
-class NodeTask:
+class NodeTask(LabelledTask):
     """Predict each segment's action label from captions and tree context.
 
     Args:
@@ -71,97 +70,28 @@ class NodeTask:
             shares of videos. (default: :obj:`(0.8, 0.1, 0.1)`)
     """
 
-    #: The task's name in :data:`graphkit.tasks.TASKS`.
     name: ClassVar[str] = "segment"
-
-    label: str = "verb"
-    features: FeatureConfig = field(default_factory=FeatureConfig)
-    top_k: int | None = 50
-    split_seed: int = 0
-    fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
-
-    def __post_init__(self) -> None:
-        if self.label not in LABEL_KINDS:
-            raise ValueError(f"label={self.label!r}; expected one of {LABEL_KINDS}")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready description, the inverse of :meth:`from_dict`.
 
         Returns:
-            dict[str, Any]: ``label``, ``top_k``, ``split_seed``, ``fractions``
-            (a list) and ``features`` (``text_fields`` as a list, ``dim``,
-            ``seed``, ``temporal``, and ``text_encoder`` unless it is the
-            default ``"hashing"``, so the keys of hashed datasets stay as
-            they were).
+            dict[str, Any]: ``label``, ``features`` (:meth:`FeatureConfig.to_dict
+            <graphkit.features.FeatureConfig.to_dict>`), ``top_k``,
+            ``split_seed`` and ``fractions`` (a list); no ``name``, so the
+            keys of the datasets built from it stay as they were.
 
         Examples:
+            >>> from graphkit.features import FeatureConfig
             >>> task = NodeTask(label="actor", top_k=None, features=FeatureConfig(dim=8))
             >>> task.to_dict()["features"]["dim"], NodeTask.from_dict(task.to_dict()) == task
             (8, True)
-        """
-        return {
-            "label": self.label,
-            "top_k": self.top_k,
-            "split_seed": self.split_seed,
-            "fractions": list(self.fractions),
-            "features": {
-                "text_fields": list(self.features.text_fields),
-                "dim": self.features.dim,
-                "seed": self.features.seed,
-                "temporal": self.features.temporal,
-            } | ({"text_encoder": self.features.text_encoder} if self.features.text_encoder != "hashing" else {}),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> NodeTask:
-        """Rebuild a task saved with :meth:`to_dict`; absent keys take their defaults.
-
-        Args:
-            data (Mapping[str, Any]): A :meth:`to_dict` result (e.g. read from JSON).
-
-        Returns:
-            NodeTask: The task.
-
-        Raises:
-            ValueError: If ``data`` or its ``features`` has a key that is not a
-                field (named in the message), or a value is invalid.
-
-        Examples:
-            >>> NodeTask.from_dict({"label": "brief", "top_k": 5}).top_k
-            5
             >>> NodeTask.from_dict({"label": "verb", "topk": 5})
             Traceback (most recent call last):
             ...
             ValueError: unknown NodeTask keys ['topk']; expected some of ['features', 'fractions', 'label', 'split_seed', 'top_k']
         """
-        _reject_unknown_keys(cls, data)
-        values = dict(data)
-        if "features" in values:
-            features = values["features"]
-            _reject_unknown_keys(FeatureConfig, features)
-            values["features"] = FeatureConfig(**features)  # it makes text_fields a tuple
-        if "fractions" in values:
-            values["fractions"] = tuple(values["fractions"])
-        return cls(**values)
-
-    @property
-    def node_fields(self) -> tuple[str, ...]:
-        """Node fields a reader must decode for this task."""
-        return (*schema.STRUCTURE_FIELDS, *self.features.text_fields, "gpt")
-
-    def split(self, trees: TreeBatch) -> np.ndarray:
-        """``[V]`` int8 split of each video (0 train, 1 valid, 2 test)."""
-        return split_of(trees.video_uid, fractions=self.fractions, seed=self.split_seed)
-
-    def _label_text(self, trees: TreeBatch) -> pa.Array:
-        name = LABEL_SOURCE[self.label]
-        if name not in trees.text:
-            raise ValueError(f"the {self.label!r} label needs the segments' {name!r}; read the 'gpt' field")
-        return trees.text[name]
-
-    def labels(self, trees: TreeBatch) -> pa.Array:
-        """``[N]`` label string of each segment (:func:`graphkit.labels.extract_labels`), null where none."""
-        return extract_labels(self._label_text(trees), self.label)
+        return super().to_dict()
 
     def train_label_counts(self, trees: TreeBatch, labels: pa.Array | None = None) -> dict[str, int]:
         """Training segments per label string in one batch (what :meth:`fit_vocabulary` sums).
@@ -221,7 +151,8 @@ class NodeTask:
                 to embed with (e.g. a cached one); :obj:`None` makes one when
                 the features are embedded. (default: :obj:`None`)
         """
-        return self.features_from_counts(trees, self.token_counts(trees), self.text_embeddings(trees, encoder))
+        return self.features_from_counts(trees, self.token_counts(trees), self.text_embeddings(trees, encoder),
+                                         self.transcript_counts(trees))
 
     def text_embeddings(self, trees: TreeBatch, encoder: TextEncoder | None = None) -> np.ndarray | None:
         """The embedded text block of :meth:`feature_matrix`, as it is stored: ``float16``.
@@ -263,10 +194,29 @@ class NodeTask:
         return hashed_token_counts(self._text_columns(trees), self.features.dim, seed=self.features.seed,
                                    threads=threads)
 
+    def transcript_counts(self, trees: TreeBatch) -> TokenCounts | None:
+        """The transcript block of :meth:`feature_matrix` in sparse, exact form, before pooling.
+
+        Returns:
+            TokenCounts or None: Each leaf's nonzero buckets
+            (:func:`~graphkit.features.transcript_token_counts`); :obj:`None`
+            when the features have no transcript block.
+
+        Raises:
+            ValueError: If the batch was read without its metadata.
+        """
+        if not self.features.transcript:
+            return None
+        if trees.metadata is None:
+            raise ValueError(f"transcript_dim={self.features.transcript_dim} needs the videos' transcripts; "
+                             "read the batch with its metadata")
+        return transcript_token_counts(trees, dim=self.features.transcript_dim, seed=self.features.seed)
+
     def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None,
-                             embeddings: np.ndarray | None = None) -> np.ndarray:
-        """:meth:`feature_matrix` rebuilt from the tree, its :meth:`token_counts` and
-        :meth:`text_embeddings`, bit for bit.
+                             embeddings: np.ndarray | None = None,
+                             transcript: TokenCounts | None = None) -> np.ndarray:
+        """:meth:`feature_matrix` rebuilt from the tree, its :meth:`token_counts`,
+        :meth:`text_embeddings` and :meth:`transcript_counts`, bit for bit.
 
         Examples:
             >>> from graphkit.testing import example_rows
@@ -278,6 +228,10 @@ class NodeTask:
         blocks = [] if tokens is None else [tokens.to_dense()]
         if embeddings is not None:
             blocks.append(np.asarray(embeddings).astype(np.float32))
+        if self.features.transcript:
+            if transcript is None:
+                raise ValueError(f"transcript_dim={self.features.transcript_dim} but no transcript counts given")
+            blocks.append(pool_transcript(trees, transcript))
         if self.features.temporal:
             blocks.append(temporal_features(*self._temporal_columns(trees).values()))
         return np.concatenate(blocks, axis=1)
@@ -292,7 +246,7 @@ class NodeTask:
             ``split`` ``[N]`` int8; and boolean ``train_mask``, ``valid_mask``,
             ``test_mask`` over labelled segments of each split.
         """
-        y = vocabulary.encode(self._label_text(trees)).astype(np.int64)
+        y = vocabulary.encode(self.label_text(trees)).astype(np.int64)
         return segment_arrays(self.feature_matrix(trees, encoder), y, self.split(trees)[trees.video_index])
 
     def batch(self, trees: TreeBatch, vocabulary: LabelVocabulary) -> Batch:
@@ -332,11 +286,3 @@ def segment_arrays(x: np.ndarray, y: np.ndarray, split: np.ndarray) -> dict[str,
     for code, name in enumerate(SPLIT_NAMES):
         out[f"{name}_mask"] = labelled & (split == code)
     return out
-
-
-def _reject_unknown_keys(cls: type, data: Mapping[str, Any]) -> None:
-    """Raise :class:`ValueError` naming the keys of ``data`` that are not fields of dataclass ``cls``."""
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(str(key) for key in data if key not in known)
-    if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys {unknown}; expected some of {sorted(known)}")

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from graphkit import schema
+from graphkit.arrays import concat_ranges
 from graphkit.tree.decode import decode
 from graphkit.tree.edges import EdgeIndex, build_edges
 from graphkit.validation import ValidationConfig, Violation, find_violations
@@ -314,7 +315,7 @@ class TreeBatch:
         idx = np.arange(self.num_videos)[videos]
         counts = self.nodes_per_video[idx]
         offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
-        nodes = _ranges(self.node_offsets[idx], counts)
+        nodes = concat_ranges(self.node_offsets[idx], counts)
         shift = np.repeat(offsets[:-1] - self.node_offsets[idx], counts)
         parent = self.parent[nodes]
         parent = np.where(parent >= 0, parent + shift, -1)
@@ -374,12 +375,3 @@ class TreeBatch:
             f"{type(self).__name__}(videos={self.num_videos}, nodes={self.num_nodes}, "
             f"leaves={int(self.is_leaf.sum())}, max_level={max_level})"
         )
-
-
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + c)`` for each pair, without a Python loop."""
-    total = int(counts.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.r_[0, np.cumsum(counts)[:-1]]
-    return np.arange(total, dtype=np.int64) - np.repeat(offsets - starts, counts)

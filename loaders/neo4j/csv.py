@@ -97,8 +97,8 @@ from graphkit.loaders.neo4j.csv_tables import (
     import_tables,
     node_header,
 )
-from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder
+from graphkit.loaders.neo4j.shards import DEFAULT_COMPRESSION_LEVEL, ShardWriters, default_shards
 from graphkit.loaders.neo4j.transcript_csv import TRANSCRIPT_SPECS, transcript_tables
 from graphkit.transcript import TranscriptReport
 from graphkit.tree import TreeBatch

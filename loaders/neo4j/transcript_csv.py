@@ -28,7 +28,6 @@ Examples:
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from graphkit import schema
 from graphkit.arrays import shortest_decimal

@@ -11,9 +11,9 @@ import pytest
 
 from graphkit.schema import SOURCE_SCHEMA
 from graphkit.synth import generate_batch
+from graphkit.testing import example_rows
 from graphkit.transcript import REPORT_FIELDS, align_transcript, parse_times
 from graphkit.tree import TreeBatch
-from graphkit.testing import example_rows
 
 
 def _node(node_id, parent, level, start, end):

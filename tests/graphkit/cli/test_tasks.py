@@ -44,3 +44,21 @@ def test_an_unknown_task_is_one_error_line(tmp_path):
     assert failed.returncode == 2
     assert failed.stderr.strip().splitlines() == [
         "error: task_name='captioning'; expected one of ['anticipation', 'parent', 'retrieval', 'segment']"]
+
+
+@pytest.mark.parametrize("name,extra", [("segment", ()), ("segment", ("--on-disk",)), ("anticipation", ()),
+                                        ("parent", ())])
+def test_transcript_features_train_and_evaluate_on_the_real_sample(name, extra, tmp_path):
+    out = tmp_path / "run"
+    trained = graphkit("train", str(SAMPLE), "--task", name, *extra, "--transcript-dim", "16", "--epochs", "1",
+                       "--out", str(out), "--hidden", "16", "--feature-dim", "32", "--device", "cpu",
+                       "--threads", "1", "--json")
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads((out / "config.json").read_text())["transcript_dim"] == 16
+    if extra:  # the shards keep the leaves' transcript counts
+        assert sorted(path.name for path in (out / "dataset").rglob("transcript.arrow"))
+    scored = graphkit("evaluate", str(out), "--json", "--device", "cpu")
+    assert scored.returncode == 0, scored.stderr
+    metrics = json.loads(scored.stdout)
+    assert math.isfinite(metrics["macro_f1"]) and metrics["num_nodes"] > 0
+    assert metrics["macro_f1"] == pytest.approx(json.loads(trained.stdout)["test"]["macro_f1"])

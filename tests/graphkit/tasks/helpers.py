@@ -10,7 +10,7 @@ import torch
 
 from graphkit.tree import TreeBatch
 
-__all__ = ["junk", "assert_same_inputs"]
+__all__ = ["junk", "junk_transcript", "assert_same_inputs"]
 
 
 def junk(trees: TreeBatch, replace: np.ndarray, *, text: bool = True, timing: bool = False,
@@ -42,6 +42,25 @@ def junk(trees: TreeBatch, replace: np.ndarray, *, text: bool = True, timing: bo
         level[moved] = rng.integers(1, 30, moved.size).astype(level.dtype)
         out["parent"], out["level"] = parent, level
     return dataclasses.replace(trees, tiling=False, **out)
+
+
+def junk_transcript(trees: TreeBatch, video: int, low: float, high: float, *, seed: int = 0) -> TreeBatch:
+    """``trees`` with every transcript line of ``video`` timed outside ``[low, high)`` given random
+    text, and one more such line added (at ``high``, or before ``low`` where ``high`` is infinite)."""
+    rng = np.random.default_rng(seed)
+    rows = trees.metadata.to_pylist()
+    lines = list(rows[video]["transcript"] or [])
+    changed = 0
+    for line in lines:
+        time = float(line["time"])
+        if not low <= time < high:
+            line["text"] = f"junk {rng.integers(1 << 30)} words {rng.integers(1 << 30)}"
+            changed += 1
+    extra = high if np.isfinite(high) else max(low - 1.0, 0.0)
+    lines.append({"time": repr(float(extra)), "text": f"more junk {rng.integers(1 << 30)}"})
+    rows[video]["transcript"] = lines
+    metadata = pa.array(rows, type=trees.metadata.type)
+    return dataclasses.replace(trees, metadata=metadata)
 
 
 def assert_same_inputs(a, b) -> None:

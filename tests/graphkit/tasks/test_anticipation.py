@@ -12,7 +12,7 @@ from graphkit.synth import generate_batch
 from graphkit.tasks import AnticipationTask, NodeTask
 from graphkit.tasks.anticipation import finest_labelled
 from graphkit.tree import TreeBatch
-from tests.graphkit.tasks.helpers import assert_same_inputs, junk
+from tests.graphkit.tasks.helpers import assert_same_inputs, junk, junk_transcript
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,24 @@ def test_replacing_every_segment_that_ends_after_the_cut_changes_no_input(task, 
         before = task.inputs(trees, task.examples_at(trees, [v], [cut]))
         after = task.inputs(changed, task.examples_at(changed, [v], [cut]))
         assert_same_inputs(before, after)
+
+
+def test_with_transcript_features_no_speech_from_after_the_cut_is_read(trees):
+    task = AnticipationTask(features=FeatureConfig(dim=32, transcript_dim=16), examples_per_video=None)
+    video, t, _ = task.cuts(trees, _labelled(task, trees))
+    heard = 0
+    for v, cut in zip(video.tolist(), t.tolist()):
+        future = (trees.video_index == v) & (trees.end > cut)
+        changed = junk_transcript(junk(trees, future, text=True, timing=True, children=True, seed=v), v,
+                                  0.0, cut, seed=v)
+        # The junk does change what the whole graph hears.
+        whole = NodeTask(features=task.features)
+        assert not np.array_equal(whole.feature_matrix(trees), whole.feature_matrix(changed))
+        before = task.inputs(trees, task.examples_at(trees, [v], [cut]))
+        after = task.inputs(changed, task.examples_at(changed, [v], [cut]))
+        assert_same_inputs(before, after)
+        heard += int((before["segment"].x[:, 32:48].abs().sum(dim=1) > 0).sum())
+    assert heard > 0  # members do read their speech: the test can fail
 
 
 def test_a_member_that_ends_after_its_cut_is_refused(task, trees):
