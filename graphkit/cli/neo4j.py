@@ -69,15 +69,15 @@ Uri = Annotated[Optional[str], typer.Option(help="Bolt URI (default: NEO4J_URI, 
 User = Annotated[Optional[str], typer.Option(help="User (default: NEO4J_USERNAME, else neo4j).")]
 Password = Annotated[Optional[str], typer.Option(help="Password (default: NEO4J_PASSWORD).", show_default=False)]
 Embed = Annotated[Optional[str], typer.Option(
-    help="Also store each segment's action-brief embedding by this encoder (minilm, hashing) and a vector "
+    help="Also store each segment's action-brief embedding by this encoder (hashing, minilm) and a vector "
          "index over them, for `neo4j search --vector`.", show_default=False)]
 
 
 def _check_encoder_name(name: Optional[str], option: str = "--embed") -> None:
-    from graphkit.loaders.neo4j.embeddings import ENCODER_NAMES
+    from graphkit.features import TEXT_ENCODERS
 
-    if name is not None and name not in ENCODER_NAMES:
-        fail(f"{option}: unknown encoder {name!r}; expected one of {', '.join(ENCODER_NAMES)}")
+    if name is not None and name not in TEXT_ENCODERS:
+        fail(f"{option}: unknown encoder {name!r}; expected one of {', '.join(TEXT_ENCODERS)}")
 
 
 WithTranscript = Annotated[bool, typer.Option(

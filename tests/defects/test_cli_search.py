@@ -62,7 +62,7 @@ CASES = [
     ("missing-text", lambda d, t: ["neo4j", "search"], ["Missing argument 'TEXT'"]),
     ("unknown-option", lambda d, t: ["neo4j", "search", "bread", "--fuzzy"], ["No such option: --fuzzy"]),
     ("unknown-embed-model", lambda d, t: ["neo4j", "search", "bread", "--vector", "--embed-model", "bert"],
-     ["--embed-model: unknown encoder 'bert'; expected one of minilm, hashing"]),
+     ["--embed-model: unknown encoder 'bert'; expected one of hashing, minilm"]),
     ("embed-model-without-vector", lambda d, t: ["neo4j", "search", "bread", "--embed-model", "minilm"],
      ["--embed-model needs --vector"]),
     ("empty-text", lambda d, t: ["neo4j", "search", "  ", *_unreachable()], ["the search text is empty"]),
@@ -71,7 +71,7 @@ CASES = [
     ("unreachable-server", lambda d, t: ["neo4j", "search", "bread", *_unreachable()],
      ["cannot reach the Neo4j server", "Connection refused"]),
     ("load-unknown-encoder", lambda d, t: ["neo4j", "load", str(d), "--embed", "word2vec", *_unreachable()],
-     ["--embed: unknown encoder 'word2vec'; expected one of minilm, hashing"]),
+     ["--embed: unknown encoder 'word2vec'; expected one of hashing, minilm"]),
     ("export-unknown-encoder", lambda d, t: ["neo4j", "export-csv", str(d), "--out", str(t / "csv"), "--embed", "x"],
      ["--embed: unknown encoder 'x'"]),
 ]

@@ -5,9 +5,10 @@ import pyarrow as pa
 import pytest
 
 from graphkit.errors import GraphkitError
+from graphkit.features import TEXT_ENCODERS
 from graphkit.features.encoders import HashingEncoder
 from graphkit.loaders.neo4j.csv import ARRAY_DELIMITER
-from graphkit.loaders.neo4j.embeddings import ENCODER_NAMES, SegmentEmbedder, as_embedder, resolve_encoder
+from graphkit.loaders.neo4j.embeddings import SegmentEmbedder, as_embedder, resolve_encoder
 from graphkit.synth import generate_batch
 from graphkit.tree import TreeBatch
 
@@ -35,9 +36,9 @@ def _trees(briefs: list) -> TreeBatch:
 
 
 def test_resolve_encoder_knows_minilm_and_hashing():
-    assert ENCODER_NAMES == ("minilm", "hashing")
+    assert TEXT_ENCODERS == ("hashing", "minilm")  # the names --text-encoder takes, too
     assert repr(resolve_encoder("hashing")) == "HashingEncoder(dim=256, seed=0)"
-    with pytest.raises(ValueError, match="unknown encoder 'Minilm'; expected one of 'minilm', 'hashing'"):
+    with pytest.raises(ValueError, match="unknown encoder 'Minilm'; expected one of 'hashing', 'minilm'"):
         resolve_encoder("Minilm")
     with pytest.raises(ValueError, match="unknown encoder"):
         resolve_encoder(None)
