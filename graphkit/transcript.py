@@ -318,11 +318,15 @@ def _align(trees: TreeBatch, video: np.ndarray, time: np.ndarray) -> tuple[np.nd
     return line[keep], leaves[candidate[keep]]
 
 
-def align_transcript(trees: TreeBatch) -> Transcript:
+def align_transcript(trees: TreeBatch, *, log: bool = True) -> Transcript:
     """Align every transcript line of a batch to the leaves its time falls in.
 
     Args:
         trees (TreeBatch): Videos read with their metadata.
+        log (bool, optional): Log the videos with lines outside every leaf or
+            not stored (one INFO line each, a WARNING summary); a caller that
+            aligns the same batch again and again (a task's mini-batches,
+            every epoch) turns it off. (default: :obj:`True`)
 
     Returns:
         Transcript: The lines with a valid time, their ``DURING`` leaves and
@@ -353,7 +357,7 @@ def align_transcript(trees: TreeBatch) -> Transcript:
           for c in (_UNPARSABLE, _NEGATIVE, _NON_FINITE)),
     ], axis=1).astype(np.int64).reshape(trees.num_videos, len(REPORT_FIELDS))
     report = TranscriptReport(trees.video_uid.to_pylist(), counts)
-    messages = report.lines()
+    messages = report.lines() if log else []
     for message in messages:
         logger.info("%s", message)
     if messages:

@@ -115,6 +115,8 @@ def prepare_run_directory(out: str | Path, config: TrainConfig, overwrite: bool 
         wanted = json.loads(redact(json.dumps(config.to_dict())))
         if not isinstance(stored, dict):
             raise OutputExistsError(f"{out / CONFIG} is not a run's configuration; {how}")
+        # A key that an older graphkit did not write had its default then.
+        stored = {**json.loads(json.dumps(TrainConfig().to_dict())), **stored}
         differ = [key for key in wanted if key not in _NOT_THE_RUN and stored.get(key) != wanted[key]]
         if differ:
             shown = ", ".join(f"{key}={stored.get(key)!r}, not {wanted[key]!r}" for key in differ[:3])

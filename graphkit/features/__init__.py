@@ -64,7 +64,12 @@ from graphkit.features.registry import (
     text_encoder_info,
 )
 from graphkit.features.temporal import TEMPORAL_COLUMNS, TEMPORAL_FEATURE_NAMES, temporal_features
-from graphkit.features.transcript import pool_transcript, transcript_features, transcript_token_counts
+from graphkit.features.transcript import (
+    pool_transcript,
+    spoken_token_counts,
+    transcript_features,
+    transcript_token_counts,
+)
 from graphkit.typing import StringArrayLike
 
 __all__ = [
@@ -91,5 +96,6 @@ __all__ = [
     "node_features",
     "transcript_features",
     "transcript_token_counts",
+    "spoken_token_counts",
     "pool_transcript",
 ]

@@ -120,8 +120,10 @@ class FeatureConfig:
         seed_key(self.seed)
         if self.text_encoder not in TEXT_ENCODERS:
             raise ValueError(f"unknown text encoder {self.text_encoder!r}; expected one of {TEXT_ENCODERS}")
-        if self.transcript_dim != 0:
-            check_positive_int(self.transcript_dim, "transcript_dim")
+        width = self.transcript_dim
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 0:
+            raise ValueError(f"transcript_dim={width!r} must be an int >= 0")
+        object.__setattr__(self, "transcript_dim", int(width))
         if not self.text_fields and not self.temporal and not self.transcript:
             raise ValueError(
                 "the feature config selects nothing: no text_fields, transcript_dim=0 and temporal=False"

@@ -45,7 +45,7 @@ from graphkit.features.bag_of_words import TokenCounts, hashed_token_counts
 from graphkit.transcript import Transcript, align_transcript
 from graphkit.tree import TreeBatch
 
-__all__ = ["transcript_features", "transcript_token_counts", "pool_transcript"]
+__all__ = ["transcript_features", "transcript_token_counts", "spoken_token_counts", "pool_transcript"]
 
 
 def transcript_token_counts(
@@ -73,19 +73,49 @@ def transcript_token_counts(
     Raises:
         ValueError: If ``dim`` is not positive or the batch has no metadata.
     """
-    dim = check_positive_int(dim, "dim")
     lines = align_transcript(trees) if transcript is None else transcript
-    counts = hashed_token_counts(lines.text, dim, seed=seed)
-    # Each DURING edge takes its line's entries to its segment.
-    per_edge = counts.num_tokens[lines.during_line]
-    entries = concat_ranges(counts.ptr[lines.during_line], per_edge)
-    # One entry per (segment, bucket): sorted keys put segments, then buckets, in order.
-    key = np.repeat(lines.during_segment.astype(np.int64), per_edge) * dim + counts.bucket[entries]
+    return spoken_token_counts(lines, lines.during_segment, lines.during_line, trees.num_nodes, dim, seed=seed)
+
+
+def spoken_token_counts(
+    transcript: Transcript,
+    row: np.ndarray,
+    line: np.ndarray,
+    num_rows: int,
+    dim: int = 64,
+    *,
+    seed: int = 0,
+) -> TokenCounts:
+    """The hashed token counts of some lines summed into rows: line ``line[i]`` is heard by row ``row[i]``.
+
+    Args:
+        transcript (Transcript): The lines.
+        row (numpy.ndarray): ``[P]`` row of each pair, in ``[0, num_rows)``.
+        line (numpy.ndarray): ``[P]`` line of each pair (a position in ``transcript``).
+        num_rows (int): Rows of the result.
+        dim (int, optional): Hash buckets. (default: :obj:`64`)
+        seed (int, optional): Hash seed. (default: :obj:`0`)
+
+    Returns:
+        TokenCounts: ``num_rows`` rows, buckets ascending, no zero count.
+
+    Raises:
+        ValueError: If ``dim`` is not positive.
+    """
+    dim = check_positive_int(dim, "dim")
+    row = np.asarray(row, dtype=np.int64)
+    line = np.asarray(line, dtype=np.int64)
+    counts = hashed_token_counts(transcript.text, dim, seed=seed)
+    # Each pair takes its line's entries to its row.
+    per_pair = counts.num_tokens[line]
+    entries = concat_ranges(counts.ptr[line], per_pair)
+    # One entry per (row, bucket): sorted keys put rows, then buckets, in order.
+    key = np.repeat(row, per_pair) * dim + counts.bucket[entries]
     unique, inverse = np.unique(key, return_inverse=True)
     summed = np.bincount(inverse, weights=counts.count[entries], minlength=unique.size).astype(np.int64)
     kept = summed != 0
     unique, summed = unique[kept], summed[kept]
-    num_tokens = np.bincount(unique // dim, minlength=trees.num_nodes).astype(np.int64)
+    num_tokens = np.bincount(unique // dim, minlength=num_rows).astype(np.int64)
     return TokenCounts(num_tokens, unique % dim, summed, dim)
 
 
@@ -113,6 +143,7 @@ def pool_transcript(trees: TreeBatch, counts: TokenCounts, *, pool: bool = True)
         bounds = np.searchsorted(trees.level[order], np.arange(int(trees.level.max(initial=0)) + 2))
         for level in range(len(bounds) - 2, 0, -1):  # one numpy step per level, deepest first
             nodes = order[bounds[level] : bounds[level + 1]]
+            nodes = nodes[trees.parent[nodes] >= 0]  # a forest's roots (a task's cut) pass nothing up
             np.add.at(out, trees.parent[nodes], out[nodes])
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     np.divide(out, norms, out=out, where=norms > 0)

@@ -15,7 +15,10 @@ it; the next leaf's step is the finest annotated action it belongs to.)
 :meth:`AnticipationTask.examples` cuts each video at the end of every leaf
 where a labelled step begins (at most ``examples_per_video`` of them,
 evenly spread); :meth:`AnticipationTask.examples_at` cuts anywhere. The rule
-the batch builder enforces: no member ends after its cut.
+the batch builder enforces: no member ends after its cut. With transcript
+features (``FeatureConfig(transcript_dim=...)``) a member hears only lines
+that are over before the cut (:meth:`AnticipationTask.hears`), in its own leaves
+or, pooled, in the members below it.
 
 Examples:
     >>> from graphkit.synth import generate_batch
@@ -37,6 +40,7 @@ import numpy as np
 from graphkit.arrays import concat_ranges
 from graphkit.tasks.base import ExampleTask
 from graphkit.tasks.examples import Examples, evenly_spaced
+from graphkit.transcript import Transcript
 from graphkit.tree import TreeBatch
 
 __all__ = ["AnticipationTask", "time_key", "finest_labelled"]
@@ -147,3 +151,16 @@ class AnticipationTask(ExampleTask):
         """Members that end after their cut (none may be read); no text is hidden beyond them."""
         late = trees.end[examples.node] > examples.attrs["cut"][examples.example_of_member]
         return late, np.zeros(examples.node.size, dtype=bool)
+
+    def hears(self, trees: TreeBatch, examples: Examples, transcript: Transcript, member: np.ndarray,
+              line: np.ndarray) -> np.ndarray:
+        """The lines over before the cut: a line's time is when it starts, so it counts as spoken until
+        the next line of its video starts (the last line, for ever), and only a line whose next one
+        starts before its example's cut is heard; nothing at or after the cut changes what is."""
+        video = transcript.video_index
+        order = np.lexsort((transcript.time, video))
+        over = np.full(transcript.num_lines, np.inf, dtype=np.float64)
+        same = video[order[:-1]] == video[order[1:]]
+        over[order[:-1][same]] = transcript.time[order[1:][same]]
+        cut = examples.attrs["cut"][examples.example_of_member[member]].astype(np.float64)
+        return over[line] < cut

@@ -35,11 +35,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graphkit.features import hashed_token_counts, temporal_features, transcript_features
+from graphkit.arrays import concat_ranges
+from graphkit.features import hashed_token_counts, pool_transcript, spoken_token_counts, temporal_features
 from graphkit.labels import LabelVocabulary
 from graphkit.tasks.examples import Examples, check_members, example_heights, example_trees
 from graphkit.tasks.labelled import LabelledTask
 from graphkit.tasks.segment import segment_arrays
+from graphkit.transcript import Transcript, align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -194,7 +196,7 @@ class ExampleTask(LabelledTask):
             columns = [cut.text[name] for name in self.features.text_fields]
             blocks.append(hashed_token_counts(columns, self.features.dim, seed=self.features.seed).to_dense())
         if self.features.transcript:
-            blocks.append(self._member_transcript(trees, hidden))
+            blocks.append(self.member_transcript(trees, hidden, cut))
         if self.features.temporal:
             first = examples.offsets[:-1]
             span_start = np.minimum.reduceat(cut.start, first)[owner] if cut.num_nodes else cut.start
@@ -208,16 +210,46 @@ class ExampleTask(LabelledTask):
         data = {"x": x, "height": torch.from_numpy(height.astype(np.int64)), "query": query, **(extra or {})}
         return to_hetero_batch(cut, data, videos=False)
 
-    def _member_transcript(self, trees: TreeBatch, examples: Examples) -> np.ndarray:
-        """``[M, transcript_dim]``: each member's transcript row; zero where its text is hidden.
+    def hears(self, trees: TreeBatch, examples: Examples, transcript: Transcript, member: np.ndarray,
+              line: np.ndarray) -> np.ndarray:
+        """Which (member, line) pairs the model may hear: ``[P]`` bool (here: all of them).
 
-        A segment's row holds only lines that fall in its own leaves, all of
-        which end by its end, so a member never reads speech from after it.
+        Args:
+            trees (TreeBatch): The videos.
+            examples (Examples): Their examples.
+            transcript (Transcript): The videos' aligned lines.
+            member (numpy.ndarray): ``[P]`` member of each pair: a leaf of its video.
+            line (numpy.ndarray): ``[P]`` a line that falls in it.
+        """
+        return np.ones(member.size, dtype=bool)
+
+    def member_transcript(self, trees: TreeBatch, examples: Examples, cut: TreeBatch) -> np.ndarray:
+        """``[M, transcript_dim]``: each member's transcript row, pooled within its cut.
+
+        A member that is a leaf of its video holds the lines that fall in it
+        and that :meth:`hears` allows; the others sum their members below
+        them (:func:`~graphkit.features.pool_transcript` on the cut, so no
+        line of a segment outside the cut is heard); a member whose text is
+        hidden gets a zero row.
+
+        Raises:
+            ValueError: If the batch was read without its metadata.
         """
         if trees.metadata is None:
             raise ValueError(f"transcript_dim={self.features.transcript_dim} needs the videos' transcripts; "
                              "read the batch with its metadata")
-        rows = transcript_features(trees, dim=self.features.transcript_dim, seed=self.features.seed)[examples.node]
+        lines = align_transcript(trees, log=False)  # a batch is built again every epoch
+        # Every (member, line) pair: the members that are each DURING edge's leaf.
+        by_node = np.argsort(examples.node, kind="stable")
+        nodes = examples.node[by_node]
+        low = np.searchsorted(nodes, lines.during_segment, side="left")
+        high = np.searchsorted(nodes, lines.during_segment, side="right")
+        member = by_node[concat_ranges(low, high - low)]
+        line = np.repeat(lines.during_line, high - low)
+        heard = self.hears(trees, examples, lines, member, line)
+        counts = spoken_token_counts(lines, member[heard], line[heard], examples.node.size,
+                                     self.features.transcript_dim, seed=self.features.seed)
+        rows = pool_transcript(cut, counts)
         rows[examples.text_hidden] = 0.0
         return rows
 

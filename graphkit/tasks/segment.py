@@ -46,6 +46,7 @@ from graphkit.features import (
 from graphkit.labels import LabelVocabulary
 from graphkit.splits import SPLIT_NAMES
 from graphkit.tasks.labelled import LabelledTask
+from graphkit.transcript import align_transcript
 from graphkit.tree import TreeBatch
 
 if TYPE_CHECKING:
@@ -210,7 +211,9 @@ class NodeTask(LabelledTask):
         if trees.metadata is None:
             raise ValueError(f"transcript_dim={self.features.transcript_dim} needs the videos' transcripts; "
                              "read the batch with its metadata")
-        return transcript_token_counts(trees, dim=self.features.transcript_dim, seed=self.features.seed)
+        # Not logged here: a task's batches may be built every epoch; `graphkit transcript` reports the lines.
+        lines = align_transcript(trees, log=False)
+        return transcript_token_counts(trees, lines, dim=self.features.transcript_dim, seed=self.features.seed)
 
     def features_from_counts(self, trees: TreeBatch, tokens: TokenCounts | None,
                              embeddings: np.ndarray | None = None,

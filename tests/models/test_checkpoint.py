@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from graphkit.models.checkpoint import json_ready, load_model, load_weights
+from graphkit.errors import OutputExistsError
+from graphkit.models.checkpoint import json_ready, load_model, load_weights, prepare_run_directory
 from graphkit.models.config import TrainConfig
 from graphkit.models.mlp import MLP
 
@@ -52,3 +53,17 @@ def test_load_weights_takes_a_state_dict_or_a_checkpoint(trained, tmp_path):
 def test_json_ready_turns_nan_into_null():
     assert json.dumps(json_ready({"f1": float("nan"), 2: [1.0, (float("nan"),)]})) == \
         '{"f1": null, "2": [1.0, [null]]}'
+
+
+def test_a_run_written_before_a_setting_existed_counts_as_its_default(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    older = TrainConfig(epochs=3).to_dict()
+    del older["transcript_dim"]  # what a graphkit without transcript features wrote
+    (out / "config.json").write_text(json.dumps(older))
+    (out / "model.pt").write_bytes(b"old weights")
+    assert prepare_run_directory(out, TrainConfig(epochs=3)) == out
+    (out / "config.json").write_text(json.dumps(older))
+    (out / "model.pt").write_bytes(b"old weights")
+    with pytest.raises(OutputExistsError, match=r"transcript_dim=0, not 64"):
+        prepare_run_directory(out, TrainConfig(epochs=3, transcript_dim=64))

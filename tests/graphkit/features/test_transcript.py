@@ -99,12 +99,13 @@ def test_the_feature_config_places_the_transcript_block_between_text_and_timing(
     config = FeatureConfig(dim=16, transcript_dim=8)
     assert config.transcript and config.num_features == 16 + 8 + 5
     assert FeatureConfig(**config.to_dict()) == config and "transcript_dim" not in FeatureConfig().to_dict()
+    assert type(FeatureConfig(transcript_dim=np.int64(4)).to_dict()["transcript_dim"]) is int
     task = NodeTask(features=config)
     x = task.feature_matrix(trees)
     assert x.shape == (trees.num_nodes, config.num_features)
     np.testing.assert_array_equal(x[:, 16:24], transcript_features(trees, dim=8))
     np.testing.assert_array_equal(x[:, :16], NodeTask(features=FeatureConfig(dim=16)).feature_matrix(trees)[:, :16])
-    for bad in (-1, 1.5, True):
+    for bad in (-1, 1.5, True, 0.0, "4"):
         with pytest.raises(ValueError, match="transcript_dim"):
             FeatureConfig(transcript_dim=bad)
     with pytest.raises(ValueError, match="read the batch with its metadata"):
