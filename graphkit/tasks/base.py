@@ -136,10 +136,6 @@ class ExampleTask(LabelledTask):
         """The declared rule: ``([M] members that must not be read at all, [M] members whose text must not be)``."""
         raise NotImplementedError
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready description (``name`` included), the inverse of :meth:`from_dict`."""
-        return {"name": self.name, **super().to_dict()}
-
     def labelled_examples(self, trees: TreeBatch) -> Examples:
         """:meth:`examples` of ``trees`` whose targets have a label."""
         return self.examples(trees, self.labels(trees).is_valid().to_numpy(zero_copy_only=False))

@@ -95,11 +95,13 @@ class LabelledTask:
         """A JSON-ready description, the inverse of :meth:`from_dict`.
 
         Returns:
-            dict[str, Any]: Every field, ``fractions`` as a list and
-            ``features`` as :meth:`FeatureConfig.to_dict
-            <graphkit.features.FeatureConfig.to_dict>` gives it.
+            dict[str, Any]: The task's ``name``, then every field,
+            ``fractions`` as a list and ``features`` as
+            :meth:`FeatureConfig.to_dict <graphkit.features.FeatureConfig.to_dict>`
+            gives it.
         """
-        data = {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+        data: dict[str, Any] = {"name": self.name}
+        data |= {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
         data["fractions"] = list(self.fractions)
         data["features"] = self.features.to_dict()
         return data

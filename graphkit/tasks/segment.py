@@ -79,8 +79,9 @@ class NodeTask(LabelledTask):
         Returns:
             dict[str, Any]: ``label``, ``features`` (:meth:`FeatureConfig.to_dict
             <graphkit.features.FeatureConfig.to_dict>`), ``top_k``,
-            ``split_seed`` and ``fractions`` (a list); no ``name``, so the
-            keys of the datasets built from it stay as they were.
+            ``split_seed`` and ``fractions`` (a list); a subclass's
+            ``name`` too, but not ``"segment"``: the keys of the datasets
+            built from it predate the name and stay as they were.
 
         Examples:
             >>> from graphkit.features import FeatureConfig
@@ -92,7 +93,10 @@ class NodeTask(LabelledTask):
             ...
             ValueError: unknown NodeTask keys ['topk']; expected some of ['features', 'fractions', 'label', 'split_seed', 'top_k']
         """
-        return super().to_dict()
+        data = super().to_dict()
+        if data["name"] == NodeTask.name:
+            del data["name"]
+        return data
 
     def train_label_counts(self, trees: TreeBatch, labels: pa.Array | None = None) -> dict[str, int]:
         """Training segments per label string in one batch (what :meth:`fit_vocabulary` sums).

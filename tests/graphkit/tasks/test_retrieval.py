@@ -9,7 +9,7 @@ import torch
 from graphkit.features import FeatureConfig
 from graphkit.schema import GPT_PROPERTIES
 from graphkit.synth import generate_batch
-from graphkit.tasks import RetrievalTask, build_task
+from graphkit.tasks import NodeTask, RetrievalTask, build_task, task_from_dict
 from graphkit.tree import TreeBatch
 from tests.graphkit.tasks.helpers import junk
 
@@ -68,3 +68,8 @@ def test_is_registered_and_round_trips():
     task = build_task("retrieval", top_k=9)
     assert isinstance(task, RetrievalTask) and task.label == "brief"
     assert RetrievalTask.from_dict(task.to_dict()) == task
+    # Its description names it, so the registry rebuilds a retrieval task, not a segment task.
+    assert task.to_dict()["name"] == "retrieval" and task_from_dict(task.to_dict()) == task
+    assert "name" not in NodeTask().to_dict() and task_from_dict(NodeTask(top_k=9).to_dict()) == NodeTask(top_k=9)
+    with pytest.raises(ValueError, match="a 'retrieval' task is not a 'segment' task"):
+        NodeTask.from_dict(task.to_dict())
