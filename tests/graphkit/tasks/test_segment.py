@@ -91,3 +91,30 @@ def test_feature_matrix_is_node_features_of_the_tree_columns_bit_for_bit():
                    video_end=trees.end[root], height=trees.height)
     expected = node_features(columns, task.features)
     assert np.array_equal(task.feature_matrix(trees).view(np.uint32), expected.view(np.uint32))
+
+
+@pytest.mark.parametrize("videos", [[2], [0, 1, 2, 3]])
+def test_batches_of_one_and_four_videos(trees, videos):
+    import torch
+
+    task = NodeTask(features=FeatureConfig(dim=32))
+    vocabulary = task.fit_vocabulary([trees])
+    picked = trees.select(videos)
+    batch = task.batch(picked, vocabulary)
+    store = batch["segment"]
+    assert batch.num_graphs == len(videos) and batch["video"].num_nodes == len(videos)
+    assert store.num_nodes == picked.num_nodes and store.x.shape[1] == 32 + 5
+    assert torch.isfinite(store.x).all()
+    # Every segment of every picked video, each labelled one in exactly its video's split.
+    y = torch.from_numpy(vocabulary.encode(task.label_text(picked)).astype(np.int64))
+    assert torch.equal(store.y, y)
+    masks = torch.stack([store.train_mask, store.valid_mask, store.test_mask])
+    assert torch.equal(masks.sum(0), (store.y >= 0).long())
+    # Edges stay within their video's graph.
+    source, target = batch["segment", "parent_of", "segment"].edge_index
+    assert torch.equal(store.batch[source], store.batch[target])
+    if len(videos) == 4:  # four videos batch as the four one-video batches do
+        parts = [task.batch(trees.select([v]), vocabulary)["segment"] for v in videos]
+        assert torch.equal(store.x, torch.cat([p.x for p in parts]))
+        assert torch.equal(store.y, torch.cat([p.y for p in parts]))
+        assert torch.equal(store.train_mask, torch.cat([p.train_mask for p in parts]))
